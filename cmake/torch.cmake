@@ -1,0 +1,43 @@
+# LibTorch from the torch wheel in the machine-wide venv (DESIGN.md section 3), or from Torch_DIR.
+# Defines the interface target r1_torch. CPU builds link libtorch_cpu + libc10 only: the wheel's
+# libtorch_cuda pulls in ~2 GB of CUDA libraries at process start, which CPU runs never use.
+set(R1KIT_VENV "$ENV{R1KIT_VENV}" CACHE PATH "venv holding the torch wheel and the reference libraries")
+if(NOT R1KIT_VENV)
+  set(R1KIT_VENV "$ENV{HOME}/.cache/r1kit/venv" CACHE PATH "" FORCE)
+endif()
+set(R1KIT_PYTHON "${R1KIT_VENV}/bin/python")
+
+if(NOT Torch_DIR)
+  if(NOT EXISTS "${R1KIT_PYTHON}")
+    message(FATAL_ERROR "r1kit: no venv at ${R1KIT_VENV}; run scripts/setup.sh (or `make test`), "
+                        "or pass -DTorch_DIR=<libtorch>/share/cmake/Torch")
+  endif()
+  execute_process(
+    COMMAND "${R1KIT_PYTHON}" -c "import torch.utils; print(torch.utils.cmake_prefix_path, end='')"
+    OUTPUT_VARIABLE torch_prefix RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "r1kit: ${R1KIT_PYTHON} cannot import torch; run scripts/setup.sh")
+  endif()
+  list(APPEND CMAKE_PREFIX_PATH "${torch_prefix}")
+endif()
+
+# The CUDA wheel's TorchConfig looks for the CUDA toolkit; it is on every machine (DESIGN.md).
+set(CAFFE2_USE_CUDNN OFF)
+# Without this the wheel's config try_runs a program to detect installed GPUs (there are none here).
+if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(ENV{TORCH_CUDA_ARCH_LIST} "9.0a")
+endif()
+find_package(Torch 2.4 REQUIRED)
+message(STATUS "r1kit: LibTorch ${Torch_VERSION} from ${TORCH_INSTALL_PREFIX}")
+
+add_library(r1_torch INTERFACE)
+target_include_directories(r1_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+target_compile_options(r1_torch INTERFACE ${TORCH_CXX_FLAGS})
+if(R1KIT_CUDA_ENABLED)
+  target_link_libraries(r1_torch INTERFACE ${TORCH_LIBRARIES})
+else()
+  find_library(R1_TORCH_CPU torch_cpu PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
+  find_library(R1_C10 c10 PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
+  target_link_libraries(r1_torch INTERFACE ${R1_TORCH_CPU} ${R1_C10})
+  target_link_options(r1_torch INTERFACE "-Wl,-rpath,${TORCH_INSTALL_PREFIX}/lib")
+endif()

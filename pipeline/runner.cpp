@@ -1,0 +1,1 @@
+namespace r1::pipeline {}
