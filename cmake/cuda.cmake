@@ -17,6 +17,8 @@ if(NOT R1KIT_CUDA STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)
     set(R1KIT_CUDA_ENABLED ON)
+    # Saved: the torch wheel's config overwrites CMAKE_CUDA_ARCHITECTURES (it uses TORCH_CUDA_ARCH_LIST).
+    set(R1KIT_CUDA_ARCHS ${CMAKE_CUDA_ARCHITECTURES})
     message(STATUS "r1kit: CUDA ${CMAKE_CUDA_COMPILER_VERSION} for sm_${CMAKE_CUDA_ARCHITECTURES}")
   elseif(R1KIT_CUDA STREQUAL "ON")
     message(FATAL_ERROR "r1kit: R1KIT_CUDA=ON but no nvcc was found; install the CUDA toolkit "

@@ -1,0 +1,15 @@
+// The r1kit subcommands: each file in cli/ registers one on the CLI11 app. A callback does its work
+// and returns normally or throws; main.cpp turns exceptions into one stderr line and an exit status.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace r1::cli {
+
+void add_run_command(CLI::App& app);
+void add_config_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+
+}  // namespace r1::cli
