@@ -1,9 +1,56 @@
+// r1kit run RECIPE|RUN_DIR [a.b=c ...] [--force]
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <filesystem>
+
 #include "cli/commands.h"
+#include "core/error.h"
+#include "pipeline/runner.h"
 
 namespace r1::cli {
+namespace {
 
-void add_run_command(CLI::App& app) { app.add_subcommand("run", "(being written)"); }
+struct RunArgs {
+  std::string recipe;
+  std::vector<std::string> overrides;
+  bool force = false;
+};
+
+// A run directory stands for the recipe saved in it, so `r1kit run runs/x` resumes a run.
+std::filesystem::path recipe_file(const std::string& arg) {
+  const std::filesystem::path path(arg);
+  if (std::filesystem::is_directory(path)) {
+    if (!std::filesystem::exists(path / "recipe.yaml")) {
+      throw Error(str_cat(arg, ": is a directory without recipe.yaml; expected a recipe file or a "
+                               "run directory"));
+    }
+    return path / "recipe.yaml";
+  }
+  return path;
+}
+
+void run_command(const RunArgs& args) {
+  const pipeline::StageRegistry registry = pipeline::default_stages();
+  const pipeline::ResolvedRecipe recipe =
+      pipeline::resolve_recipe(recipe_file(args.recipe), args.overrides, registry);
+  const std::vector<pipeline::StageReport> reports =
+      pipeline::run_recipe(recipe, registry, {.force = args.force});
+  std::printf("run %s:\n%s", recipe.run.dir.c_str(), pipeline::format_reports(reports).c_str());
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a recipe's stages in order; on an existing run directory, resume it");
+  cmd->add_option("recipe", args->recipe, "recipe YAML file, or a run directory to resume")
+      ->required();
+  cmd->add_option("overrides", args->overrides, "key overrides a.b.c=value (YAML values)");
+  cmd->add_flag("--force", args->force,
+                "accept a recipe that differs from the one saved in the run directory");
+  cmd->callback([args] { run_command(*args); });
+}
 
 }  // namespace r1::cli
