@@ -40,7 +40,8 @@ struct RecipeRoot {
   void visit(V& v) {
     v.field("description", description, "what this recipe is for");
     v.field("run", run, "run directory, seed and device");
-    v.required("stages", stages, "ordered map of stage name -> {kind: ..., settings}");
+    v.field("stages", stages, "ordered map of stage name -> {kind: ..., settings}",
+            recipe::Required{});
   }
 };
 
