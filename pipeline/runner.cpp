@@ -67,20 +67,23 @@ std::vector<StageReport> run_recipe(const ResolvedRecipe& recipe, const StageReg
     StageReport& report = reports.emplace_back(StageReport{spec.name, spec.kind});
     const StageKind* kind = registry.find(spec.kind);
     R1_CHECK(kind != nullptr, "stage kind ", spec.kind, " vanished after resolve");
-    if (stopped) continue;
-    if (dir.stage_done(spec.name)) {
+    if (!stopped && dir.stage_done(spec.name)) {
       report.outcome = StageOutcome::kSkippedDone;
       log::info("stage ", spec.name, " (", spec.kind, "): finished earlier, skipped");
       continue;
     }
     if (!kind->built()) {
+      // Every planned stage is reported, so the user sees all that is missing, not just the first.
       report.outcome = StageOutcome::kPlanned;
       report.detail = kind->planned;
-      log::warn("stage ", spec.name, " (", spec.kind, "): not built yet, planned in ", kind->planned,
-                "; stopping here");
+      if (!stopped) {
+        log::warn("stage ", spec.name, " (", spec.kind, "): not built yet, planned in ",
+                  kind->planned, "; stopping here");
+      }
       stopped = true;
       continue;
     }
+    if (stopped) continue;
     log::info("stage ", spec.name, " (", spec.kind, "): starting");
     const auto start = std::chrono::steady_clock::now();
     StageContext ctx{spec.name, spec.settings, recipe.run, dir, dir.stage_dir(spec.name), metrics};
@@ -98,17 +101,23 @@ std::vector<StageReport> run_recipe(const ResolvedRecipe& recipe, const StageReg
 
 std::string format_reports(const std::vector<StageReport>& reports) {
   std::string out;
+  int num_missing = 0;
   for (const StageReport& r : reports) {
     const char* what = "";
     switch (r.outcome) {
       case StageOutcome::kSkippedDone: what = "done earlier (skipped)"; break;
       case StageOutcome::kRan: what = "ran"; break;
       case StageOutcome::kPlanned: what = "MISSING: not built yet, planned in "; break;
-      case StageOutcome::kNotReached: what = "not reached (an earlier stage is missing)"; break;
+      case StageOutcome::kNotReached: what = "built, not reached (an earlier stage is missing)"; break;
     }
     char name[64];
     std::snprintf(name, sizeof(name), "  %-20s %-10s ", r.name.c_str(), r.kind.c_str());
     out += str_cat(name, what, r.outcome == StageOutcome::kPlanned ? r.detail : "", "\n");
+    if (r.outcome == StageOutcome::kPlanned) ++num_missing;
+  }
+  if (num_missing > 0) {
+    out += str_cat(num_missing, " of ", reports.size(),
+                   " stages are still missing (their kinds are not built yet)\n");
   }
   return out;
 }

@@ -1,9 +1,5 @@
 #include "core/run/run_dir.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -22,19 +18,8 @@ namespace stdfs = std::filesystem;
 TEST(RunDir, SecondHolderIsRefusedWithAClearMessage) {
   test::TempDir tmp;
   const stdfs::path dir = tmp / "run";
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {  // holds the directory until killed
-    run::RunDir held(dir);
-    const char c = 'x';
-    (void)!::write(ready[1], &c, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  // (static: the lock must outlive the lambda; the child never returns from fork_holder.)
+  const pid_t child = test::fork_holder([&] { static run::RunDir held(dir); });
   try {
     run::RunDir second(dir);
     FAIL() << "a second RunDir on a locked directory was allowed";
@@ -45,8 +30,7 @@ TEST(RunDir, SecondHolderIsRefusedWithAClearMessage) {
     EXPECT_NE(what.find(str_cat("pid ", child)), std::string::npos) << what;
   }
   // SIGKILL releases the lock: the directory is usable again.
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  test::kill_child(child);
   EXPECT_NO_THROW(run::RunDir again(dir));
 }
 

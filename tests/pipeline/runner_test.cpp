@@ -161,13 +161,16 @@ TEST(Runner, ChangedRecipeIsRefusedUnlessForced) {
 TEST(Runner, StopsBeforeAPlannedKindAndSaysSo) {
   test::TempDir tmp;
   const ResolvedRecipe r = recipe_in(
-      tmp, "  a: {kind: count, steps: 2}\n  rl: {kind: grpo}\n  c: {kind: count, steps: 2}\n");
+      tmp, "  a: {kind: count, steps: 2}\n  rl: {kind: grpo}\n  c: {kind: count, steps: 2}\n"
+           "  d: {kind: distill}\n");
   std::vector<StageReport> reports = run_recipe(r, test_registry(), {});
   EXPECT_EQ(reports[0].outcome, StageOutcome::kRan);
   EXPECT_EQ(reports[1].outcome, StageOutcome::kPlanned);
   EXPECT_EQ(reports[2].outcome, StageOutcome::kNotReached);
+  EXPECT_EQ(reports[3].outcome, StageOutcome::kPlanned) << "every missing stage is listed";
   const std::string table = format_reports(reports);
   EXPECT_NE(table.find("MISSING"), std::string::npos) << table;
+  EXPECT_NE(table.find("2 of 4 stages are still missing"), std::string::npos) << table;
   EXPECT_FALSE(stdfs::exists(tmp / "run" / "c"));
 }
 

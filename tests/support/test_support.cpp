@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -17,13 +18,10 @@
 namespace r1::test {
 namespace {
 
-stdfs::path env_path(const char* name) {
+// An environment variable of that name wins; otherwise the path CMake compiled in.
+stdfs::path test_path(const char* name, const char* built_in) {
   const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    throw std::runtime_error(std::string("test environment variable ") + name +
-                             " is not set; run the tests through ctest");
-  }
-  return value;
+  return (value != nullptr && *value != '\0') ? value : built_in;
 }
 
 }  // namespace
@@ -117,10 +115,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
-stdfs::path source_dir() { return env_path("R1KIT_SOURCE_DIR"); }
-stdfs::path shared_dir() { return env_path("R1KIT_SHARED_DIR"); }
-stdfs::path r1kit_bin() { return env_path("R1KIT_BIN"); }
-stdfs::path python() { return env_path("R1KIT_PYTHON"); }
+stdfs::path source_dir() { return test_path("R1KIT_SOURCE_DIR", R1KIT_SOURCE_DIR); }
+stdfs::path shared_dir() { return test_path("R1KIT_SHARED_DIR", R1KIT_SHARED_DIR); }
+stdfs::path r1kit_bin() { return test_path("R1KIT_BIN", R1KIT_BIN); }
+stdfs::path python() { return test_path("R1KIT_PYTHON", R1KIT_PYTHON); }
 
 void write_text(const stdfs::path& path, const std::string& text) {
   if (!path.parent_path().empty()) stdfs::create_directories(path.parent_path());
@@ -135,6 +133,38 @@ std::string read_text(const stdfs::path& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+pid_t fork_holder(const std::function<void()>& body) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(ready[0]);
+    try {
+      body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "fork_holder child: %s\n", e.what());
+      ::_exit(3);  // never return into the test runner inside the child
+    }
+    (void)!::write(ready[1], "x", 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);  // so that read() sees EOF if the child dies before signalling
+  char c;
+  const ssize_t n = ::read(ready[0], &c, 1);
+  ::close(ready[0]);
+  if (n != 1) {
+    ::waitpid(pid, nullptr, 0);
+    throw std::runtime_error("fork_holder: the child died before it was ready");
+  }
+  return pid;
+}
+
+void kill_child(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 bool reference_enabled() {

@@ -2,7 +2,10 @@
 // output, the paths CMake hands the tests (R1KIT_* environment), and the reference-library gate.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,11 +39,17 @@ struct CommandResult {
 };
 
 // Runs argv[0] (a path, not looked up in PATH) with `input` on stdin; kills it after `timeout`.
+
+// Forks a child that runs `body` (e.g. takes a lock) and then waits to be killed. Returns once
+// `body` has finished in the child; the caller kills the child (kill_child) when done. Fails the
+// calling test if the child dies first.
+pid_t fork_holder(const std::function<void()>& body);
+void kill_child(pid_t pid);
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
                           std::chrono::milliseconds timeout = std::chrono::seconds(120),
                           const stdfs::path& cwd = {});
 
-// Paths handed over by CMake through the test environment.
+// Paths CMake compiles in; environment variables of the same names (R1KIT_BIN, ...) override them.
 stdfs::path source_dir();
 stdfs::path shared_dir();
 stdfs::path r1kit_bin();
