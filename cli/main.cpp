@@ -18,7 +18,7 @@ std::string version_text() {
   return r1::str_cat("r1kit ", r1::core::kVersion, " (", r1::core::kBuildType, ", ",
                      r1::core::kCompiler, ", LibTorch ", r1::core::kTorchVersion, ", CUDA ",
                      r1::core::kCudaEnabled
-                         ? r1::str_cat("kernels for sm_", r1::core::kCudaArchitectures)
+                         ? r1::str_cat("sm_", r1::core::kCudaArchitectures)
                          : std::string("off"),
                      ")");
 }
