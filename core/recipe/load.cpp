@@ -144,7 +144,8 @@ void apply_override(Node& root, std::string_view text, int argument_number) {
   const std::vector<std::string> keys = split_path(path, mark);
   Node value = internal::parse_yaml_marked(text.substr(eq + 1), mark);
 
-  R1_CHECK(root.is_map(), "overrides apply to a map root");
+  if (root.is_null()) root = Node::map(mark);
+  R1_CHECK(root.is_map(), "overrides apply to a map root, found ", describe(root));
   Node* parent = &root;
   std::string walked;
   for (std::size_t i = 0; i + 1 < keys.size(); ++i) {

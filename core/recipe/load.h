@@ -28,7 +28,7 @@ Node parse_yaml(std::string_view text, std::string source);
 // (naming the including line), a top level that is not a map, and any override error.
 Node load_recipe(const std::filesystem::path& path, std::span<const std::string> overrides);
 
-// Applies one override `a.b.c=value` to the map `root`. The value is parsed as YAML ("x=[1,2]",
+// Applies one override `a.b.c=value` to the map `root` (a null root becomes a map). The value is parsed as YAML ("x=[1,2]",
 // "s=\"quoted\"", "k=" gives null); missing maps on the path are created; a map value merges into
 // an existing map like an include, anything else replaces. Every node it creates or sets carries
 // the mark "override 'TEXT' (argument N)". Throws r1::Error for text without '=', an empty path or

@@ -75,6 +75,7 @@ const std::vector<BadCase>& bad_cases() {
     {"int_overflow", {{"main.yaml", main_with("grpo:\n  warmup_steps: 3000000000\n")}}, {}, "{dir}/main.yaml:3:17: grpo.warmup_steps: expected an integer in [-2147483648, 2147483647], found 3000000000"},
     {"number_given_word", {{"main.yaml", main_with("grpo:\n  lr: fast\n")}}, {}, "{dir}/main.yaml:3:7: grpo.lr: expected a number, found fast"},
     {"number_given_quoted", {{"main.yaml", main_with("grpo:\n  lr: '0.1'\n")}}, {}, "{dir}/main.yaml:3:7: grpo.lr: expected a number, found \"0.1\""},
+    {"number_overflow", {{"main.yaml", main_with("grpo:\n  lr: 1e999\n")}}, {}, "{dir}/main.yaml:3:7: grpo.lr: expected a number within double range, found 1e999"},
     {"number_given_nan", {{"main.yaml", main_with("grpo:\n  lr: .nan\n")}}, {}, "{dir}/main.yaml:3:7: grpo.lr: expected a number, found .nan"},
     {"bool_given_yes", {{"main.yaml", main_with("run:\n  deterministic: yes\n")}}, {}, "{dir}/main.yaml:3:18: run.deterministic: expected true or false, found yes"},
     {"bool_given_int", {{"main.yaml", main_with("run:\n  deterministic: 1\n")}}, {}, "{dir}/main.yaml:3:18: run.deterministic: expected true or false, found 1"},
