@@ -53,11 +53,11 @@ std::map<std::string, std::string> read_weight_map(const stdfs::path& index_path
   std::map<std::string, std::string> weight_map;
   for (const auto& [name, file] : it->items()) {
     const std::string at = str_cat(where, ": weight_map ", quoted(name));
-    if (!file.is_string()) throw Error(str_cat(at, ": expected a shard file name, found ", file.dump()));
+    if (!file.is_string()) throw Error(str_cat(at, ": expected a shard file name, found ", json_excerpt(file)));
     const stdfs::path rel(file.get<std::string>());
     const bool escapes = std::any_of(rel.begin(), rel.end(), [](const stdfs::path& p) { return p == ".."; });
     if (rel.empty() || rel.is_absolute() || escapes) {
-      throw Error(str_cat(at, ": shard ", file.dump(), " is not a file name inside the directory"));
+      throw Error(str_cat(at, ": shard ", json_excerpt(file), " is not a file name inside the directory"));
     }
     weight_map.emplace(name, file.get<std::string>());
   }

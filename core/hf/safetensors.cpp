@@ -77,32 +77,32 @@ std::optional<std::uint64_t> as_count(const json& v, std::uint64_t max) {
 Entry parse_entry(const std::string& where, const std::string& name, const json& info) {
   if (!info.is_object()) {
     throw Error(str_cat(where, ": expected an object {\"dtype\", \"shape\", \"data_offsets\"}, found ",
-                        info.dump()));
+                        json_excerpt(info)));
   }
   Entry e;
   e.name = name;
   const auto dtype_it = info.find("dtype");
   if (dtype_it == info.end() || !dtype_it->is_string()) {
     throw Error(str_cat(where, ": \"dtype\" must be a string such as \"BF16\", found ",
-                        dtype_it == info.end() ? "nothing" : dtype_it->dump()));
+                        dtype_it == info.end() ? "nothing" : json_excerpt(*dtype_it)));
   }
   const std::optional<Dtype> dtype = parse_dtype(dtype_it->get<std::string>());
   if (!dtype) {
     std::string known;
     for (Dtype d : kAllDtypes) known += str_cat(known.empty() ? "" : ", ", dtype_name(d));
-    throw Error(str_cat(where, ": unknown dtype ", dtype_it->dump(), " (known: ", known, ")"));
+    throw Error(str_cat(where, ": unknown dtype ", json_excerpt(*dtype_it), " (known: ", known, ")"));
   }
   e.dtype = *dtype;
   const auto shape_it = info.find("shape");
   if (shape_it == info.end() || !shape_it->is_array()) {
     throw Error(str_cat(where, ": \"shape\" must be an array of dims, found ",
-                        shape_it == info.end() ? "nothing" : shape_it->dump()));
+                        shape_it == info.end() ? "nothing" : json_excerpt(*shape_it)));
   }
   for (const json& dim : *shape_it) {
     const auto d = as_count(dim, std::numeric_limits<std::int64_t>::max());
     if (!d) {
-      throw Error(str_cat(where, ": shape ", shape_it->dump(),
-                          ": each dim must be an integer in [0, 2^63), found ", dim.dump()));
+      throw Error(str_cat(where, ": shape ", json_excerpt(*shape_it),
+                          ": each dim must be an integer in [0, 2^63), found ", json_excerpt(dim)));
     }
     e.shape.push_back(static_cast<std::int64_t>(*d));
   }
@@ -111,7 +111,7 @@ Entry parse_entry(const std::string& where, const std::string& name, const json&
   const auto max = std::numeric_limits<std::uint64_t>::max();
   if (!pair || !as_count((*offsets_it)[0], max) || !as_count((*offsets_it)[1], max)) {
     throw Error(str_cat(where, ": \"data_offsets\" must be [begin, end] with integers >= 0, found ",
-                        offsets_it == info.end() ? "nothing" : offsets_it->dump()));
+                        offsets_it == info.end() ? "nothing" : json_excerpt(*offsets_it)));
   }
   e.begin = (*offsets_it)[0].get<std::uint64_t>();
   e.end = (*offsets_it)[1].get<std::uint64_t>();
@@ -205,7 +205,11 @@ std::string shape_text(std::span<const std::int64_t> shape) {
 }
 
 std::string quoted(std::string_view text) {
-  return json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+  constexpr std::size_t kMaxChars = 200;  // names in a damaged header can be megabytes long
+  const bool cut = text.size() > kMaxChars;
+  const std::string shown = json(std::string(text.substr(0, kMaxChars)))
+                                .dump(-1, ' ', false, json::error_handler_t::replace);
+  return cut ? shown + "..." : shown;
 }
 
 SafetensorsFile SafetensorsFile::open(const stdfs::path& path) {
@@ -221,12 +225,12 @@ SafetensorsFile SafetensorsFile::open(const stdfs::path& path) {
   for (const auto& [key, value] : root.items()) {
     if (key == "__metadata__") {
       if (!value.is_object()) {
-        throw Error(str_cat(file, ": __metadata__ must be an object of strings, found ", value.dump()));
+        throw Error(str_cat(file, ": __metadata__ must be an object of strings, found ", json_excerpt(value)));
       }
       for (const auto& [mkey, mvalue] : value.items()) {
         if (!mvalue.is_string()) {
           throw Error(str_cat(file, ": __metadata__ ", quoted(mkey), ": expected a string, found ",
-                              mvalue.dump()));
+                              json_excerpt(mvalue)));
         }
         out.metadata_[mkey] = mvalue.get<std::string>();
       }

@@ -78,6 +78,7 @@ class SafetensorsFile {
 };
 
 // Quotes `text` as a JSON string, for messages: tensor names may hold spaces or control characters.
+// Invalid UTF-8 becomes U+FFFD; past 200 bytes the text is cut and "..." appended.
 std::string quoted(std::string_view text);
 // "[2, 3]" for messages and listings.
 std::string shape_text(std::span<const std::int64_t> shape);

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hf/safetensors.h"
@@ -22,6 +24,32 @@ int alignment_rank(Dtype dtype) {
   const auto it = std::find(std::begin(kOrder), std::end(kOrder), dtype);
   R1_CHECK(it != std::end(kOrder), "no alignment rank for ", dtype_name(dtype));
   return static_cast<int>(it - std::begin(kOrder));
+}
+
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. JSON (and so the
+// header) can only hold such text.
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    constexpr std::uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+// `text` as a JSON string for the header. Throws r1::Error naming `what` for invalid UTF-8.
+std::string json_string(const std::string& text, const std::string& what) {
+  if (!is_utf8(text)) throw Error(str_cat(what, ": ", quoted(text), " is not valid UTF-8"));
+  return nlohmann::json(text).dump();
 }
 
 // Indices into `tensors` in file order.
@@ -61,7 +89,8 @@ std::string header_for(const stdfs::path& path, std::span<const TensorData> tens
     json += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [key, value] : metadata) {
-      json += str_cat(first ? "" : ",", quoted(key), ":", quoted(value));
+      const std::string where = path.string() + ": __metadata__";
+      json += str_cat(first ? "" : ",", json_string(key, where), ":", json_string(value, where));
       first = false;
     }
     json += "}";
@@ -78,7 +107,8 @@ std::string header_for(const stdfs::path& path, std::span<const TensorData> tens
     const std::uint64_t bytes = checked_bytes(path.string() + ": ", t);
     std::string shape;
     for (std::int64_t dim : t.shape) shape += str_cat(shape.empty() ? "" : ",", dim);
-    json += str_cat(json.size() > 1 ? "," : "", quoted(t.name), ":{\"dtype\":\"",
+    const std::string name = json_string(t.name, path.string() + ": tensor name");
+    json += str_cat(json.size() > 1 ? "," : "", name, ":{\"dtype\":\"",
                     dtype_name(t.dtype), "\",\"shape\":[", shape, "],\"data_offsets\":[", offset,
                     ",", offset + bytes, "]}");
     offset += bytes;

@@ -13,6 +13,9 @@ namespace {
 
 using nlohmann::json;
 
+// nlohmann quotes the last token read, which in a damaged file can be most of it.
+constexpr std::size_t kMaxReason = 240;
+
 // nlohmann's SAX interface, building the same DOM as json::parse but refusing a key that appears
 // twice in one object, and reporting errors as text instead of exceptions.
 class StrictJsonBuilder {
@@ -52,6 +55,7 @@ class StrictJsonBuilder {
     std::string what = e.what();
     const std::size_t bracket = what.find("] ");
     if (bracket != std::string::npos) what.erase(0, bracket + 2);
+    if (what.size() > kMaxReason) what = what.substr(0, kMaxReason) + "...";
     return fail(str_cat(what, " (byte ", position, ")"));
   }
 
@@ -95,6 +99,12 @@ json parse_json_strict(std::string_view text, std::string_view what) {
     throw Error(str_cat(what, " is not valid JSON: ", builder.error()));
   }
   return root;
+}
+
+std::string json_excerpt(const json& value, std::size_t max_chars) {
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
+  return text;
 }
 
 }  // namespace r1::hf

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace r1::hf {
@@ -12,5 +14,9 @@ namespace r1::hf {
 // "<what> is not valid JSON: <reason> (byte N)" on a syntax error, invalid UTF-8 in a string or a
 // duplicate key; `what` names the place, e.g. "/ckpt/model.safetensors: header".
 nlohmann::json parse_json_strict(std::string_view text, std::string_view what);
+
+// `value` as compact JSON for a message, cut to about `max_chars` with "..." (a bad header can hold
+// megabytes in one value); invalid UTF-8 is replaced, never thrown on.
+std::string json_excerpt(const nlohmann::json& value, std::size_t max_chars = 80);
 
 }  // namespace r1::hf

@@ -106,6 +106,7 @@ TEST(Safetensors, WriterRefusesBadInputAndLeavesNoFile) {
       {"overflow", {{"big", Dtype::kF64, {1LL << 62, 4}, four, {}}}, {"\"big\"", "overflows"}},
       {"short data", {{"s", Dtype::kF32, {2}, four, {}}}, {"\"s\"", "got 4 bytes", "needs 8"}},
       {"long data", {{"l", Dtype::kI8, {2}, eight, {}}}, {"\"l\"", "got 8 bytes", "needs 2"}},
+      {"name not UTF-8", {{"w\xC0\xAF", Dtype::kI8, {4}, four, {}}}, {"tensor name", "not valid UTF-8"}},
   };
   test::TempDir dir;
   for (const BadWrite& c : cases) {
@@ -176,6 +177,9 @@ std::vector<BadFile> bad_files() {
       {"metadata not strings", "{\"__metadata__\":{\"format\":1}}", 0, {}, {"__metadata__", "\"format\"", "found 1"}},
       {"metadata not an object", "{\"__metadata__\":\"pt\"}", 0, {}, {"__metadata__", "\"pt\""}},
       {"invalid UTF-8 in a name", "{\"w\xff\":{}}", 0, {}, {"not valid JSON", "UTF-8"}},
+      {"huge bad value", "{" + entry("w", std::string(100000, 'A'), "[2]", "[0,8]") + "}", 8, {},
+       {"\"w\"", "unknown dtype \"AAAA", "...", "(known: F64, F32"}},
+      {"huge broken token", "{\"" + std::string(100000, 'n') + "\":", 0, {}, {"not valid JSON"}},
   };
 }
 
@@ -192,6 +196,7 @@ TEST(Safetensors, BadFilesNameTheFileTensorAndValues) {
       const std::string what = e.what();
       EXPECT_EQ(what.rfind(path.string() + ": ", 0), 0u) << what;
       EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+      EXPECT_LT(what.size(), path.string().size() + 600) << "messages stay one readable line";
       for (const std::string& s : c.expected) EXPECT_NE(what.find(s), std::string::npos) << what;
     }
   }
