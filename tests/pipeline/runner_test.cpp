@@ -206,7 +206,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadStages{"  a: [1, 2]\n", "r.yaml:4:6|stages.a: expected a map"},
         BadStages{"  a: {kind: count, steps: 0}\n", "r.yaml:4:27|stages.a.steps|found 0"},
         BadStages{"  a: {kind: count, step: 3}\n", "stages.a.step|did you mean 'steps'"},
-        BadStages{"  {}\n", "stages: expected a non-empty map"}));
+        BadStages{"  {}\n", "stages: expected a non-empty map"}),
+    [](const ::testing::TestParamInfo<BadStages>& info) { return "case" + std::to_string(info.index); });
 
 }  // namespace
 }  // namespace r1::pipeline

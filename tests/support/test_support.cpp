@@ -162,6 +162,21 @@ pid_t fork_holder(const std::function<void()>& body) {
   return pid;
 }
 
+pid_t fork_process(const std::function<void()>& body) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "fork_process child: %s\n", e.what());
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  return pid;
+}
+
 void kill_child(pid_t pid) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);

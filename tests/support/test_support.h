@@ -44,6 +44,8 @@ struct CommandResult {
 // `body` has finished in the child; the caller kills the child (kill_child) when done. Fails the
 // calling test if the child dies first.
 pid_t fork_holder(const std::function<void()>& body);
+// Forks a child that runs `body` and exits (status 0, or 3 if it threw). Returns at once.
+pid_t fork_process(const std::function<void()>& body);
 void kill_child(pid_t pid);
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
                           std::chrono::milliseconds timeout = std::chrono::seconds(120),
