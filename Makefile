@@ -13,8 +13,7 @@ all: build
 setup:
 	@bash scripts/setup.sh
 
-$(BUILD)/build.ninja:
-	@bash scripts/setup.sh
+$(BUILD)/build.ninja: | setup
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
 
 configure: $(BUILD)/build.ninja

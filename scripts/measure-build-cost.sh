@@ -45,7 +45,7 @@ tu torch_h '#include <torch/torch.h>' 'at::Tensor f(const at::Tensor& t) { retur
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 
 # Shared PCH: model/pch/torch_pch.h compiled once with the same flags.
-cp "$root/model/pch/torch_pch.h" "$work/pch.h"
+grep -v "#pragma once" "$root/model/pch/torch_pch.h" >"$work/pch.h"
 pch_build=$(eval seconds "$cxx" $flags -x c++-header "$work/pch.h" -o "$work/pch.h.gch")
 pch_size=$(du -m "$work/pch.h.gch" | cut -f1)
 

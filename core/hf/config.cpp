@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hf/json_fields.h"
+#include "core/hf/strict_json.h"
 
 namespace r1::hf {
 namespace {
@@ -390,7 +391,7 @@ ModelConfig parse_model_config(const json& json_config, std::string_view origin)
 }
 
 ModelConfig parse_model_config_text(std::string_view text, std::string_view origin) {
-  return parse_model_config(parse_json_text(text, origin), origin);
+  return parse_model_config(parse_json_strict(text, origin), origin);
 }
 
 ModelConfig load_model_config(const std::filesystem::path& path) {

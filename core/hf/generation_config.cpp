@@ -2,6 +2,7 @@
 
 #include "core/fs.h"
 #include "core/hf/json_fields.h"
+#include "core/hf/strict_json.h"
 
 namespace r1::hf {
 
@@ -24,7 +25,7 @@ GenerationConfig parse_generation_config(const nlohmann::json& json, std::string
 }
 
 GenerationConfig parse_generation_config_text(std::string_view text, std::string_view origin) {
-  return parse_generation_config(parse_json_text(text, origin), origin);
+  return parse_generation_config(parse_json_strict(text, origin), origin);
 }
 
 GenerationConfig load_generation_config(const std::filesystem::path& path) {

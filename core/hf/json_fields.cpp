@@ -26,10 +26,6 @@ bool is_int(const json& value) { return value.is_number_integer(); }
 
 }  // namespace
 
-json parse_json_text(std::string_view text, std::string_view origin) {
-  return parse_json_strict(text, origin);
-}
-
 FieldReader::FieldReader(const json& object, std::string origin, std::string prefix)
     : object_(object), origin_(std::move(origin)), prefix_(std::move(prefix)) {
   if (!object_.is_object()) {

@@ -15,10 +15,6 @@
 
 namespace r1::hf {
 
-// Parses `text` as JSON, refusing duplicate keys (parse_json_strict); throws r1::Error
-// "<origin> is not valid JSON: <reason> (byte N)".
-nlohmann::json parse_json_text(std::string_view text, std::string_view origin);
-
 class FieldReader {
  public:
   // `object` must outlive the reader. `origin` names the file in messages; `prefix` is the key
