@@ -27,7 +27,7 @@ class CheckpointDir {
   std::optional<Checkpoint> latest() const;
 
   // Writes one checkpoint: put files under dir(), then commit(). Destroying an uncommitted writer
-  // removes its staging directory.
+  // removes its staging directory. The CheckpointDir must outlive its writers.
   class Writer {
    public:
     Writer(Writer&&) noexcept;
