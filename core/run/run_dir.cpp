@@ -8,8 +8,8 @@
 namespace r1::run {
 namespace stdfs = std::filesystem;
 
-RunDir::RunDir(stdfs::path dir)
-    : dir_(std::move(dir)), lock_((stdfs::create_directories(dir_), dir_ / "run.lock"), "r1kit run") {}
+// DirLock creates the directory that holds the lock file.
+RunDir::RunDir(stdfs::path dir) : dir_(std::move(dir)), lock_(dir_ / "run.lock", "r1kit run") {}
 
 stdfs::path RunDir::stage_dir(std::string_view stage) const {
   R1_CHECK(!stage.empty() && stage != "." && stage != ".." &&
