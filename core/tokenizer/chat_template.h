@@ -32,12 +32,32 @@ class ChatTemplate {
   // Renders with `context` as the template's variables (a JSON object: messages,
   // add_generation_prompt, bos_token, eos_token, tools, ...). Throws r1::Error naming the template
   // line on a runtime error (raise_exception, calling an undefined function, a type error).
+  // JSON objects become Python dicts; the ordered_json form keeps their key order (what
+  // `tools | tojson` or `message.items()` print), the json form iterates keys sorted.
   Rendered render(const nlohmann::json& context) const;
+  Rendered render(const nlohmann::ordered_json& context) const;
 
   const std::string& name() const;
 
  private:
   std::shared_ptr<const jinja::Template> template_;
 };
+
+struct TokenizerConfig;
+
+// The variables transformers' apply_chat_template (5.24) passes to the template:
+//   messages               with null-valued keys dropped and reasoning aliased as transformers
+//                          does (a message with reasoning_content, thinking or reasoning gets
+//                          both "thinking" and "reasoning_content");
+//   tools, documents       from `extra` (null when absent);
+//   add_generation_prompt;
+//   the special tokens     config.special_tokens_map() (bos_token, eos_token, ... as strings);
+//   the rest of `extra`    template kwargs such as enable_thinking (they win over special tokens).
+// `extra` is a JSON object or null. Throws r1::Error for an empty conversation, a message that is
+// not an object, or a non-object `extra`.
+nlohmann::ordered_json make_chat_context(const nlohmann::ordered_json& messages,
+                                         bool add_generation_prompt,
+                                         const TokenizerConfig& config,
+                                         const nlohmann::ordered_json& extra);
 
 }  // namespace r1::tokenizer
