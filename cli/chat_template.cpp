@@ -6,19 +6,19 @@
 // the directory's "tool_use" one when the line has tools and there is one, else its default, as in
 // transformers; the special tokens come from its tokenizer_config.json. A bad line stops with an
 // error naming "stdin:<line>".
-#include <CLI/CLI.hpp>
+#include "core/tokenizer/chat_template.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "core/tokenizer/chat_template.h"
 #include "core/tokenizer/tokenizer_config.h"
 
 namespace r1::cli {
@@ -32,20 +32,25 @@ struct ChatTemplateArgs {
 };
 
 // transformers' get_chat_template: "tool_use" when tools are given and it exists, else "default".
-const std::string* pick_template(const tokenizer::TokenizerConfig& config, bool has_tools, std::string* name) {
+const std::string* pick_template(const tokenizer::TokenizerConfig& config, bool has_tools,
+                                 std::string* name) {
   const auto tool_use = config.chat_templates.find("tool_use");
   if (has_tools && tool_use != config.chat_templates.end()) {
     *name = "tool_use";
     return &tool_use->second;
   }
-  *name = config.chat_templates.count("default") > 0 ? "default" : config.chat_templates.empty() ? "" : config.chat_templates.begin()->first;
+  *name = config.chat_templates.count("default") > 0 ? "default"
+          : config.chat_templates.empty()            ? ""
+                                                     : config.chat_templates.begin()->first;
   return config.default_chat_template();
 }
 
 // Where a template came from, for error messages.
-std::string template_origin(const std::string& dir, const tokenizer::TokenizerConfig& config, const std::string& name) {
+std::string template_origin(const std::string& dir, const tokenizer::TokenizerConfig& config,
+                            const std::string& name) {
   const std::filesystem::path d(dir);
-  if (std::filesystem::exists(d / "chat_template.jinja") && name == "default") return (d / "chat_template.jinja").string();
+  if (std::filesystem::exists(d / "chat_template.jinja") && name == "default")
+    return (d / "chat_template.jinja").string();
   if (std::filesystem::exists(d / "additional_chat_templates" / (name + ".jinja"))) {
     return (d / "additional_chat_templates" / (name + ".jinja")).string();
   }
@@ -62,13 +67,17 @@ void render_line(const std::string& line, int line_no, const ChatTemplateArgs& a
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(str_cat(where, ": not valid JSON: ", e.what()));
   }
-  if (!input.is_object()) throw Error(str_cat(where, ": expected a JSON object {\"messages\": [...], ...}, found ", input.type_name()));
-  if (!input.contains("messages")) throw Error(str_cat(where, ": messages: missing (a list of {\"role\", \"content\"} objects)"));
+  if (!input.is_object())
+    throw Error(str_cat(where, ": expected a JSON object {\"messages\": [...], ...}, found ",
+                        input.type_name()));
+  if (!input.contains("messages"))
+    throw Error(str_cat(where, ": messages: missing (a list of {\"role\", \"content\"} objects)"));
   const ordered_json messages = input["messages"];
   bool add_generation_prompt = false;
   if (input.contains("add_generation_prompt")) {
     if (!input["add_generation_prompt"].is_boolean()) {
-      throw Error(str_cat(where, ": add_generation_prompt: expected true or false, found ", input["add_generation_prompt"].dump()));
+      throw Error(str_cat(where, ": add_generation_prompt: expected true or false, found ",
+                          input["add_generation_prompt"].dump()));
     }
     add_generation_prompt = input["add_generation_prompt"].get<bool>();
   }
@@ -77,12 +86,20 @@ void render_line(const std::string& line, int line_no, const ChatTemplateArgs& a
   const bool has_tools = input.contains("tools") && !input["tools"].is_null();
   std::string name;
   const std::string* source = pick_template(config, has_tools, &name);
-  if (source == nullptr) throw Error(str_cat(args.dir, ": no chat template (no chat_template.jinja, and no chat_template in ", config.origin, ")"));
+  if (source == nullptr)
+    throw Error(str_cat(args.dir,
+                        ": no chat template (no chat_template.jinja, and no chat_template in ",
+                        config.origin, ")"));
   auto it = parsed.find(name);
-  if (it == parsed.end()) it = parsed.emplace(name, tokenizer::ChatTemplate::parse(*source, template_origin(args.dir, config, name))).first;
+  if (it == parsed.end())
+    it = parsed
+             .emplace(name, tokenizer::ChatTemplate::parse(*source,
+                                                           template_origin(args.dir, config, name)))
+             .first;
   tokenizer::ChatTemplate::Rendered r;
   try {
-    r = it->second.render(tokenizer::make_chat_context(messages, add_generation_prompt, config, input));
+    r = it->second.render(
+        tokenizer::make_chat_context(messages, add_generation_prompt, config, input));
   } catch (const Error& e) {
     throw Error(str_cat(where, ": ", e.what()));
   }
@@ -104,7 +121,8 @@ void chat_template_command(const ChatTemplateArgs& args) {
   std::map<std::string, tokenizer::ChatTemplate> parsed;  // by template name, parsed once
   std::string line;
   for (int line_no = 1; std::getline(std::cin, line); ++line_no) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines separate nothing
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;  // blank lines separate nothing
     render_line(line, line_no, args, config, parsed);
   }
 }
@@ -117,9 +135,12 @@ void add_chat_template_command(CLI::App& app) {
       "chat-template",
       "Render conversations (JSON lines on stdin) with a model directory's chat template, as "
       "transformers' apply_chat_template(tokenize=False) does");
-  cmd->add_option("dir", args->dir, "a model directory with tokenizer_config.json and/or chat_template.jinja")->required();
+  cmd->add_option("dir", args->dir,
+                  "a model directory with tokenizer_config.json and/or chat_template.jinja")
+      ->required();
   cmd->add_flag("--json", args->as_json,
-                "print one {\"text\", \"generation_spans\"} JSON line per input line instead of the raw text");
+                "print one {\"text\", \"generation_spans\"} JSON line per input line instead of "
+                "the raw text");
   cmd->callback([args] { chat_template_command(*args); });
 }
 

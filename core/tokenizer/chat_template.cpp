@@ -68,20 +68,27 @@ const std::string& ChatTemplate::name() const {
 }
 
 nlohmann::ordered_json make_chat_context(const nlohmann::ordered_json& messages,
-                                         bool add_generation_prompt,
-                                         const TokenizerConfig& config,
+                                         bool add_generation_prompt, const TokenizerConfig& config,
                                          const nlohmann::ordered_json& extra) {
   using nlohmann::ordered_json;
-  if (!messages.is_array()) throw Error(str_cat("chat messages: expected a JSON array, found ", messages.type_name()));
-  if (messages.empty()) throw Error("Cannot apply chat template to an empty conversation. Provide at least one message.");
-  if (!extra.is_null() && !extra.is_object()) throw Error(str_cat("chat template variables: expected a JSON object, found ", extra.type_name()));
+  if (!messages.is_array())
+    throw Error(str_cat("chat messages: expected a JSON array, found ", messages.type_name()));
+  if (messages.empty())
+    throw Error(
+        "Cannot apply chat template to an empty conversation. Provide at least one message.");
+  if (!extra.is_null() && !extra.is_object())
+    throw Error(
+        str_cat("chat template variables: expected a JSON object, found ", extra.type_name()));
   for (const char* reserved : {"messages", "add_generation_prompt"}) {
-    if (extra.is_object() && extra.contains(reserved)) throw Error(str_cat("chat template variables: '", reserved, "' is passed separately, not as a template variable"));
+    if (extra.is_object() && extra.contains(reserved))
+      throw Error(str_cat("chat template variables: '", reserved,
+                          "' is passed separately, not as a template variable"));
   }
   ordered_json chat = ordered_json::array();
   for (std::size_t k = 0; k < messages.size(); ++k) {
     const ordered_json& m = messages[k];
-    if (!m.is_object()) throw Error(str_cat("chat messages[", k, "]: expected a JSON object, found ", m.type_name()));
+    if (!m.is_object())
+      throw Error(str_cat("chat messages[", k, "]: expected a JSON object, found ", m.type_name()));
     // _normalize_chat_messages: keys whose value is None are dropped.
     ordered_json msg = ordered_json::object();
     for (auto it = m.begin(); it != m.end(); ++it) {
@@ -110,7 +117,8 @@ nlohmann::ordered_json make_chat_context(const nlohmann::ordered_json& messages,
   const ordered_json& documents = extra_at("documents");
   if (documents.is_array()) {
     for (const ordered_json& d : documents) {
-      if (!d.is_object()) throw Error("Documents should be a list of dicts with 'title' and 'text' keys!");
+      if (!d.is_object())
+        throw Error("Documents should be a list of dicts with 'title' and 'text' keys!");
     }
   }
   ordered_json context = ordered_json::object();

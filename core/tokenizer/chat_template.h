@@ -56,8 +56,7 @@ struct TokenizerConfig;
 // `extra` is a JSON object or null. Throws r1::Error for an empty conversation, a message that is
 // not an object, or a non-object `extra`.
 nlohmann::ordered_json make_chat_context(const nlohmann::ordered_json& messages,
-                                         bool add_generation_prompt,
-                                         const TokenizerConfig& config,
+                                         bool add_generation_prompt, const TokenizerConfig& config,
                                          const nlohmann::ordered_json& extra);
 
 }  // namespace r1::tokenizer

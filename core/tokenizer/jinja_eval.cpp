@@ -4,6 +4,8 @@
 // not. {% generation %} spans are measured like transformers' AssistantTracker: the length of
 // what the template has yielded at the top level so far, plus the length of the block's output.
 #include <algorithm>
+#include <exception>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,13 +44,31 @@ struct LineGuard {
   }
 };
 
+// Bounds template recursion (a macro calling itself without end): jinja2 stops with Python's
+// RecursionError; r1kit stops with an error before the C++ stack runs out.
+struct CallDepthGuard {
+  static constexpr int kMaxDepth = 100;
+  int& depth;
+  explicit CallDepthGuard(int& d) : depth(d) {
+    if (++depth > kMaxDepth) {
+      --depth;
+      fail(str_cat("maximum recursion depth exceeded (more than ", kMaxDepth,
+                   " nested macro calls or recursive loops)"));
+    }
+  }
+  ~CallDepthGuard() { --depth; }
+};
+
 }  // namespace
 
-Interp::Interp(const Template& t, Value ctx) : tmpl(t), context(std::move(ctx)), globals(make_globals()) {}
+Interp::Interp(const Template& t, Value ctx)
+    : tmpl(t), context(std::move(ctx)), globals(make_globals()) {}
 
 std::string Interp::run() {
   out.assign(1, std::string());
   spans.clear();
+  root_bytes_counted = root_cps = 0;
+  call_depth = 0;
   // Macros capture their scope and may be stored in that scope (or in a namespace): a reference
   // cycle. Clearing every scope's variables when rendering ends breaks all of them.
   auto root = std::make_shared<Scope>();
@@ -112,14 +132,20 @@ Flow Interp::exec(const Stmt& s, const ScopePtr& scope) {
         if (truthy(eval(*s.exprs[k], scope))) return exec_body(s.branches[k], scope);
       }
       return exec_body(s.else_body, scope);
-    case StmtKind::For: exec_for(s, scope); return Flow::Normal;
-    case StmtKind::Set: assign(*s.target, eval(*s.expr, scope), scope); return Flow::Normal;
+    case StmtKind::For:
+      exec_for(s, scope);
+      return Flow::Normal;
+    case StmtKind::Set:
+      assign(*s.target, eval(*s.expr, scope), scope);
+      return Flow::Normal;
     case StmtKind::SetBlock: {
       Value text = Value::str(capture(s.body, new_scope(scope)));
       assign(*s.target, s.filter ? apply_filters(*s.filter, text, scope) : text, scope);
       return Flow::Normal;
     }
-    case StmtKind::Macro: scope->vars[s.name] = make_macro(s, scope, s.name); return Flow::Normal;
+    case StmtKind::Macro:
+      scope->vars[s.name] = make_macro(s, scope, s.name);
+      return Flow::Normal;
     case StmtKind::CallBlock: {
       const Expr& call_expr = *s.expr;
       Value callee = eval(*call_expr.args[0], scope);
@@ -140,9 +166,13 @@ Flow Interp::exec(const Stmt& s, const ScopePtr& scope) {
       for (std::size_t k = 0; k < values.size(); ++k) assign(*s.defaults[k], values[k], inner);
       return exec_body(s.body, inner);
     }
-    case StmtKind::Break: return Flow::Break;
-    case StmtKind::Continue: return Flow::Continue;
-    case StmtKind::Generation: exec_generation(s, scope); return Flow::Normal;
+    case StmtKind::Break:
+      return Flow::Break;
+    case StmtKind::Continue:
+      return Flow::Continue;
+    case StmtKind::Generation:
+      exec_generation(s, scope);
+      return Flow::Normal;
   }
   return Flow::Normal;
 }
@@ -151,7 +181,9 @@ void Interp::exec_generation(const Stmt& s, const ScopePtr& scope) {
   // AssistantTracker: start = len of everything yielded so far (the top-level output, even when
   // this block runs inside a macro or block set), end = start + len(block output).
   const std::string text = capture(s.body, new_scope(scope));
-  const std::size_t start = py::cp_count(out[0]);
+  root_cps += py::cp_count(std::string_view(out[0]).substr(root_bytes_counted));
+  root_bytes_counted = out[0].size();
+  const std::size_t start = root_cps;
   spans.emplace_back(start, start + py::cp_count(text));
   out.back() += text;
 }
@@ -170,7 +202,8 @@ void Interp::exec_for(const Stmt& s, const ScopePtr& scope) {
   out.back() += text;
 }
 
-void Interp::run_loop(const Stmt& s, const ScopePtr& scope, const Value& iterable, std::int64_t depth0) {
+void Interp::run_loop(const Stmt& s, const ScopePtr& scope, const Value& iterable,
+                      std::int64_t depth0) {
   std::vector<Value> items = iterate(iterable);
   if (s.test) {  // the loop filter runs in a frame of its own, without `loop`
     ScopePtr test_scope = new_scope(scope);
@@ -189,6 +222,7 @@ void Interp::run_loop(const Stmt& s, const ScopePtr& scope, const Value& iterabl
     const Stmt* sp = &s;
     ScopePtr outer = scope;
     loop->recurse = [sp, outer](Interp& in, const Value& it, std::int64_t d) {
+      const CallDepthGuard depth(in.call_depth);
       in.out.emplace_back();
       in.run_loop(*sp, outer, it, d);
       std::string text = std::move(in.out.back());
@@ -223,14 +257,16 @@ void Interp::assign(const Expr& target, const Value& value, const ScopePtr& scop
     const Value ns = lookup(target.name, scope);
     if (ns.kind != Kind::Namespace) fail("cannot assign attribute on non-namespace object");
     if (!target.attr.empty() && target.attr[0] == '_') {
-      fail("Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" + target.attr + "'");
+      fail("Chat templates cannot store underscore-prefixed attributes on a namespace, but got '" +
+           target.attr + "'");
     }
     ns.as_dict().set(Value::str(target.attr), value);
   } else {
     const std::vector<Value> items = iterate(value);
     const std::size_t n = target.args.size();
     if (items.size() > n) fail(str_cat("too many values to unpack (expected ", n, ")"));
-    if (items.size() < n) fail(str_cat("not enough values to unpack (expected ", n, ", got ", items.size(), ")"));
+    if (items.size() < n)
+      fail(str_cat("not enough values to unpack (expected ", n, ", got ", items.size(), ")"));
     for (std::size_t k = 0; k < n; ++k) assign(*target.args[k], items[k], scope);
   }
 }
@@ -239,6 +275,7 @@ Value Interp::make_macro(const Stmt& m, const ScopePtr& closure, const std::stri
   const Stmt* mp = &m;
   return Value::callable(name, [mp, closure, name](Interp& in, CallArgs& args) -> Value {
     const Stmt& macro = *mp;
+    const CallDepthGuard depth(in.call_depth);
     ScopePtr scope = in.new_scope(closure);
     const std::size_t num_params = macro.params.size();
     std::vector<bool> bound(num_params, false);
@@ -275,8 +312,9 @@ Value Interp::make_macro(const Stmt& m, const ScopePtr& closure, const std::stri
     for (std::size_t k = 0; k < num_params; ++k) {
       if (bound[k]) continue;
       scope->vars[macro.params[k]] =
-          k >= first_default ? in.eval(*macro.defaults[k - first_default], scope)
-                             : Value::undefined("parameter '" + macro.params[k] + "' was not provided");
+          k >= first_default
+              ? in.eval(*macro.defaults[k - first_default], scope)
+              : Value::undefined("parameter '" + macro.params[k] + "' was not provided");
     }
     if (macro.uses_varargs) scope->vars["varargs"] = Value::seq(std::move(varargs), SeqKind::Tuple);
     if (macro.uses_kwargs) scope->vars["kwargs"] = Value::dict(kwargs);
@@ -301,7 +339,7 @@ Value Interp::apply_filters(const Expr& f, const Value& input, const ScopePtr& s
 
 Value Interp::call_filter(const std::string& name, const Value& input, CallArgs& args) {
   const FilterFn fn = find_filter(name);
-  if (fn == nullptr) fail("No filter named '" + name + "'.");
+  if (fn == nullptr) fail(missing_filter_message(name));
   return fn(*this, input, args);
 }
 
@@ -343,9 +381,12 @@ CallArgs Interp::eval_args(const Expr& e, std::size_t first, const ScopePtr& sco
 
 Value Interp::eval(const Expr& e, const ScopePtr& scope) {
   switch (e.kind) {
-    case ExprKind::Const: return e.value;
-    case ExprKind::Name: return lookup(e.name, scope);
-    case ExprKind::Getattr: return get_attr(eval(*e.args[0], scope), e.name);
+    case ExprKind::Const:
+      return e.value;
+    case ExprKind::Name:
+      return lookup(e.name, scope);
+    case ExprKind::Getattr:
+      return get_attr(eval(*e.args[0], scope), e.name);
     case ExprKind::Getitem: {
       const Value obj = eval(*e.args[0], scope);
       const Expr& key = *e.args[1];
@@ -365,7 +406,7 @@ Value Interp::eval(const Expr& e, const ScopePtr& scope) {
     case ExprKind::Filter: {
       const Value input = eval(*e.args[0], scope);
       CallArgs args = eval_args(e, 1, scope);
-      if (e.filter == nullptr) fail("No filter named '" + e.name + "'.");
+      if (e.filter == nullptr) fail(missing_filter_message(e.name));
       return e.filter(*this, input, args);
     }
     case ExprKind::Test: {
@@ -374,9 +415,12 @@ Value Interp::eval(const Expr& e, const ScopePtr& scope) {
       if (e.test == nullptr) fail("No test named '" + e.name + "'.");
       return Value::boolean(e.test(*this, input, args));
     }
-    case ExprKind::Neg: return negate(eval(*e.args[0], scope));
-    case ExprKind::Pos: return unary_plus(eval(*e.args[0], scope));
-    case ExprKind::Not: return Value::boolean(!truthy(eval(*e.args[0], scope)));
+    case ExprKind::Neg:
+      return negate(eval(*e.args[0], scope));
+    case ExprKind::Pos:
+      return unary_plus(eval(*e.args[0], scope));
+    case ExprKind::Not:
+      return Value::boolean(!truthy(eval(*e.args[0], scope)));
     case ExprKind::And: {
       Value a = eval(*e.args[0], scope);
       return truthy(a) ? eval(*e.args[1], scope) : a;
@@ -412,7 +456,8 @@ Value Interp::eval(const Expr& e, const ScopePtr& scope) {
     case ExprKind::Tuple: {
       std::vector<Value> items;
       for (const auto& a : e.args) items.push_back(eval(*a, scope));
-      return Value::seq(std::move(items), e.kind == ExprKind::List ? SeqKind::List : SeqKind::Tuple);
+      return Value::seq(std::move(items),
+                        e.kind == ExprKind::List ? SeqKind::List : SeqKind::Tuple);
     }
     case ExprKind::Dict: {
       auto d = std::make_shared<DictObj>();
@@ -423,7 +468,8 @@ Value Interp::eval(const Expr& e, const ScopePtr& scope) {
       return Value::dict(std::move(d));
     }
     case ExprKind::Slice:
-    case ExprKind::NSRef: break;
+    case ExprKind::NSRef:
+      break;
   }
   fail("this expression can only be assigned to");
 }

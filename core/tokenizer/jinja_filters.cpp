@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -66,7 +67,8 @@ Value f_center(Interp& in, const Value& v, CallArgs& args) {
 
 Value f_default(Interp&, const Value& v, CallArgs& args) {
   const auto a = bind_args(args, "default", {"default_value", "boolean"});
-  if (v.is_undefined() || (a[1] && truthy(*a[1]) && !truthy(v))) return a[0].value_or(Value::str(""));
+  if (v.is_undefined() || (a[1] && truthy(*a[1]) && !truthy(v)))
+    return a[0].value_or(Value::str(""));
   return v;
 }
 
@@ -94,15 +96,19 @@ std::optional<double> parse_py_float(const std::string& text) {
   for (std::size_t i = 0; i < text.size();) {
     const char32_t c = py::next_cp(text, i);
     if (c >= 0x80 && !py::is_space(c)) return std::nullopt;
-    if (!py::is_space(c)) s += static_cast<char>(c);
-    else if (!s.empty() && i < text.size()) s += ' ';
+    if (!py::is_space(c))
+      s += static_cast<char>(c);
+    else if (!s.empty() && i < text.size())
+      s += ' ';
   }
   while (!s.empty() && s.back() == ' ') s.pop_back();
   if (s.empty() || s.find(' ') != std::string::npos) return std::nullopt;
   std::string clean;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '_') {
-      if (i == 0 || i + 1 >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i - 1])) || !std::isdigit(static_cast<unsigned char>(s[i + 1]))) return std::nullopt;
+      if (i == 0 || i + 1 >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i - 1])) ||
+          !std::isdigit(static_cast<unsigned char>(s[i + 1])))
+        return std::nullopt;
       continue;
     }
     clean += s[i];
@@ -112,10 +118,12 @@ std::optional<double> parse_py_float(const std::string& text) {
   const std::string body = lower.substr(sign);
   if (body == "inf" || body == "infinity") return lower[0] == '-' ? -INFINITY : INFINITY;
   if (body == "nan") return NAN;
-  if (body.empty() || body.find_first_not_of("0123456789.e+-") != std::string::npos) return std::nullopt;
+  if (body.empty() || body.find_first_not_of("0123456789.e+-") != std::string::npos)
+    return std::nullopt;
   char* end = nullptr;
   const double d = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size() || body.find_first_of("0123456789") == std::string::npos) return std::nullopt;
+  if (end != clean.c_str() + clean.size() || body.find_first_of("0123456789") == std::string::npos)
+    return std::nullopt;
   return d;
 }
 
@@ -123,19 +131,27 @@ std::optional<double> parse_py_float(const std::string& text) {
 std::optional<std::int64_t> parse_py_int(const std::string& text, std::int64_t base) {
   std::string s;
   for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) s += c;
-    else if (!s.empty()) s += ' ';
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      s += c;
+    else if (!s.empty())
+      s += ' ';
   }
   while (!s.empty() && s.back() == ' ') s.pop_back();
   if (s.empty() || s.find(' ') != std::string::npos || !py::is_ascii(s)) return std::nullopt;
   std::size_t i = 0;
   bool negative = false;
   if (s[0] == '+' || s[0] == '-') negative = s[i++] == '-';
-  const auto prefix = [&](char p) { return i + 1 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == p; };
-  if ((base == 16 || base == 0) && prefix('x')) base = 16, i += 2;
-  else if ((base == 8 || base == 0) && prefix('o')) base = 8, i += 2;
-  else if ((base == 2 || base == 0) && prefix('b')) base = 2, i += 2;
-  else if (base == 0) base = 10;
+  const auto prefix = [&](char p) {
+    return i + 1 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == p;
+  };
+  if ((base == 16 || base == 0) && prefix('x'))
+    base = 16, i += 2;
+  else if ((base == 8 || base == 0) && prefix('o'))
+    base = 8, i += 2;
+  else if ((base == 2 || base == 0) && prefix('b'))
+    base = 2, i += 2;
+  else if (base == 0)
+    base = 10;
   if (i >= s.size()) return std::nullopt;
   unsigned __int128 value = 0;
   bool prev_digit = i > 0 && s[i - 1] != '+' && s[i - 1] != '-';
@@ -146,14 +162,18 @@ std::optional<std::int64_t> parse_py_int(const std::string& text, std::int64_t b
       continue;
     }
     const char c = static_cast<char>(s[i] | 0x20);
-    const int d = std::isdigit(static_cast<unsigned char>(s[i])) ? s[i] - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : 99;
+    const int d = std::isdigit(static_cast<unsigned char>(s[i])) ? s[i] - '0'
+                  : c >= 'a' && c <= 'z'                         ? c - 'a' + 10
+                                                                 : 99;
     if (d >= base) return std::nullopt;
     value = value * static_cast<unsigned>(base) + static_cast<unsigned>(d);
-    if (value > static_cast<unsigned __int128>(INT64_MAX) + 1) fail("integer overflow: r1kit's chat-template integers are 64-bit");
+    if (value > static_cast<unsigned __int128>(INT64_MAX) + 1)
+      fail("integer overflow: r1kit's chat-template integers are 64-bit");
     prev_digit = true;
   }
   if (!prev_digit) return std::nullopt;
-  if (!negative && value > static_cast<unsigned __int128>(INT64_MAX)) fail("integer overflow: r1kit's chat-template integers are 64-bit");
+  if (!negative && value > static_cast<unsigned __int128>(INT64_MAX))
+    fail("integer overflow: r1kit's chat-template integers are 64-bit");
   return negative ? -static_cast<std::int64_t>(value - 1) - 1 : static_cast<std::int64_t>(value);
 }
 
@@ -179,14 +199,16 @@ Value f_int(Interp&, const Value& v, CallArgs& args) {
   }
   // "this quirk is necessary so that "42.23"|int gives 42": int(float(value)).
   if (auto d = to_py_float(v); d && std::isfinite(*d)) {
-    if (std::fabs(*d) >= 9.2233720368547758e18) fail("integer overflow: r1kit's chat-template integers are 64-bit");
+    if (std::fabs(*d) >= 9.2233720368547758e18)
+      fail("integer overflow: r1kit's chat-template integers are 64-bit");
     return Value::integer(static_cast<std::int64_t>(*d));
   }
   return a[0].value_or(Value::integer(0));
 }
 
 Value f_format(Interp&, const Value& v, CallArgs& args) {
-  if (!args.pos.empty() && !args.kw.empty()) fail("can't handle positional and keyword arguments at the same time");
+  if (!args.pos.empty() && !args.kw.empty())
+    fail("can't handle positional and keyword arguments at the same time");
   if (!args.kw.empty()) {
     auto d = std::make_shared<DictObj>();
     for (auto& [k, val] : args.kw) d->set(Value::str(k), val);
@@ -197,14 +219,20 @@ Value f_format(Interp&, const Value& v, CallArgs& args) {
 
 Value f_indent(Interp& in, const Value& v, CallArgs& args) {
   const auto a = bind_args(args, "indent", {"width", "first", "blank"});
-  const std::string indention = a[0] && a[0]->is_str() ? a[0]->text() : std::string(static_cast<std::size_t>(std::max<std::int64_t>(a[0] ? a[0]->i : 4, 0)), ' ');
+  const std::string indention =
+      a[0] && a[0]->is_str()
+          ? a[0]->text()
+          : std::string(static_cast<std::size_t>(std::max<std::int64_t>(a[0] ? a[0]->i : 4, 0)),
+                        ' ');
   if (!v.is_str()) fail("can only concatenate " + type_name(v) + " and str in |indent");
   // s += "\n" (the quirk that makes splitlines keep a trailing empty line), then splitlines.
   CallArgs no_args;
-  const std::vector<Value> lines = call_method(in, Value::str(v.text() + "\n", v.markup), "splitlines", no_args).as_seq().items;
+  const std::vector<Value> lines =
+      call_method(in, Value::str(v.text() + "\n", v.markup), "splitlines", no_args).as_seq().items;
   std::string rv;
   if (a[2] && truthy(*a[2])) {
-    for (std::size_t k = 0; k < lines.size(); ++k) rv += (k > 0 ? "\n" + indention : "") + lines[k].text();
+    for (std::size_t k = 0; k < lines.size(); ++k)
+      rv += (k > 0 ? "\n" + indention : "") + lines[k].text();
   } else {
     rv = lines.empty() ? "" : lines[0].text();
     for (std::size_t k = 1; k < lines.size(); ++k) {
@@ -240,7 +268,8 @@ Value f_round(Interp&, const Value& v, CallArgs& args) {
   const auto a = bind_args(args, "round", {"precision", "method"});
   const std::int64_t precision = a[0] ? a[0]->i : 0;
   const std::string method = a[1] ? to_str(*a[1]) : "common";
-  if (method != "common" && method != "ceil" && method != "floor") fail("method must be common, ceil or floor");
+  if (method != "common" && method != "ceil" && method != "floor")
+    fail("method must be common, ceil or floor");
   if (!v.is_number()) fail("type " + type_name(v) + " doesn't define __round__ method");
   if (method == "common") {
     if (v.kind != Kind::Float) {
@@ -259,14 +288,17 @@ Value f_title(Interp&, const Value& v, CallArgs& args) {
   // "".join(item[0].upper() + item[1:].lower() for item in re.split(r"([-\s({\[<]+)", s) if item)
   const std::u32string s = py::to_u32(to_str(v));
   std::string out;
-  const auto is_sep = [](char32_t c) { return c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py::is_space(c); };
+  const auto is_sep = [](char32_t c) {
+    return c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || py::is_space(c);
+  };
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t j = i;
     const bool sep = is_sep(s[i]);
     while (j < s.size() && is_sep(s[j]) == sep) ++j;
     const std::u32string item = s.substr(i, j - i);
-    out += sep ? py::to_utf8(item) : py::upper(py::to_utf8(item.substr(0, 1))) + py::lower(py::to_utf8(item.substr(1)));
+    out += sep ? py::to_utf8(item)
+               : py::upper(py::to_utf8(item.substr(0, 1))) + py::lower(py::to_utf8(item.substr(1)));
     i = j;
   }
   return Value::str(std::move(out));
@@ -284,7 +316,8 @@ Value f_truncate(Interp&, const Value& v, CallArgs& args) {
   const std::int64_t length = a[0] ? a[0]->i : 255;
   const std::u32string end = py::to_u32(a[2] ? to_str(*a[2]) : "...");
   const std::int64_t leeway = a[3] && !a[3]->is_none() ? a[3]->i : 5;
-  if (length < static_cast<std::int64_t>(end.size())) fail(str_cat("expected length >= ", end.size(), ", got ", length));
+  if (length < static_cast<std::int64_t>(end.size()))
+    fail(str_cat("expected length >= ", end.size(), ", got ", length));
   if (leeway < 0) fail(str_cat("expected leeway >= 0, got ", leeway));
   const std::u32string s = py::to_u32(to_str(v));
   if (static_cast<std::int64_t>(s.size()) <= length + leeway) return Value::str(to_str(v));
@@ -308,7 +341,8 @@ void ascii_escape(std::string& text) {
       out += buf;
     } else {
       const char32_t u = c - 0x10000;
-      std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", static_cast<unsigned>(0xD800 + (u >> 10)), static_cast<unsigned>(0xDC00 + (u & 0x3FF)));
+      std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", static_cast<unsigned>(0xD800 + (u >> 10)),
+                    static_cast<unsigned>(0xDC00 + (u & 0x3FF)));
       out += buf;
     }
   }
@@ -321,14 +355,18 @@ Value f_tojson(Interp&, const Value& v, CallArgs& args) {
   const auto a = bind_args(args, "tojson", {"ensure_ascii", "indent", "separators", "sort_keys"});
   JsonDumpOptions opt;
   if (a[1] && !a[1]->is_none()) {
-    if (a[1]->is_str()) opt.indent = a[1]->text();
-    else if (a[1]->kind == Kind::Int || a[1]->kind == Kind::Bool) opt.indent = std::string(static_cast<std::size_t>(std::max<std::int64_t>(a[1]->i, 0)), ' ');
-    else fail("indent must be an int or a str, not " + type_name(*a[1]));
+    if (a[1]->is_str())
+      opt.indent = a[1]->text();
+    else if (a[1]->kind == Kind::Int || a[1]->kind == Kind::Bool)
+      opt.indent = std::string(static_cast<std::size_t>(std::max<std::int64_t>(a[1]->i, 0)), ' ');
+    else
+      fail("indent must be an int or a str, not " + type_name(*a[1]));
     opt.item_separator = ",";
   }
   if (a[2] && !a[2]->is_none()) {
     const std::vector<Value> seps = iterate(*a[2]);
-    if (seps.size() != 2 || !seps[0].is_str() || !seps[1].is_str()) fail("separators must be a pair of strings");
+    if (seps.size() != 2 || !seps[0].is_str() || !seps[1].is_str())
+      fail("separators must be a pair of strings");
     opt.item_separator = seps[0].text();
     opt.key_separator = seps[1].text();
   }
@@ -339,21 +377,42 @@ Value f_tojson(Interp&, const Value& v, CallArgs& args) {
 }
 
 const std::unordered_map<std::string_view, FilterFn>& filters() {
-  static const std::unordered_map<std::string_view, FilterFn> k = {
-      {"abs", f_abs}, {"attr", f_attr}, {"capitalize", f_capitalize}, {"center", f_center},
-      {"d", f_default}, {"default", f_default}, {"e", f_escape}, {"escape", f_escape},
-      {"float", f_float}, {"forceescape", f_forceescape}, {"format", f_format}, {"indent", f_indent},
-      {"int", f_int}, {"lower", f_lower}, {"replace", f_replace}, {"round", f_round},
-      {"safe", f_safe}, {"string", f_string}, {"title", f_title}, {"tojson", f_tojson},
-      {"trim", f_trim}, {"truncate", f_truncate}, {"upper", f_upper}};
+  static const std::unordered_map<std::string_view, FilterFn> k = {{"abs", f_abs},
+                                                                   {"attr", f_attr},
+                                                                   {"capitalize", f_capitalize},
+                                                                   {"center", f_center},
+                                                                   {"d", f_default},
+                                                                   {"default", f_default},
+                                                                   {"e", f_escape},
+                                                                   {"escape", f_escape},
+                                                                   {"float", f_float},
+                                                                   {"forceescape", f_forceescape},
+                                                                   {"format", f_format},
+                                                                   {"indent", f_indent},
+                                                                   {"int", f_int},
+                                                                   {"lower", f_lower},
+                                                                   {"replace", f_replace},
+                                                                   {"round", f_round},
+                                                                   {"safe", f_safe},
+                                                                   {"string", f_string},
+                                                                   {"title", f_title},
+                                                                   {"tojson", f_tojson},
+                                                                   {"trim", f_trim},
+                                                                   {"truncate", f_truncate},
+                                                                   {"upper", f_upper}};
   return k;
 }
 
 }  // namespace
 
-bool is_unsupported_jinja2_filter(std::string_view name) {
-  return name == "filesizeformat" || name == "pprint" || name == "random" || name == "striptags" ||
-         name == "urlencode" || name == "urlize" || name == "wordcount" || name == "wordwrap" || name == "xmlattr";
+std::string missing_filter_message(std::string_view name) {
+  static const std::set<std::string_view> kUnsupported = {
+      "filesizeformat", "pprint", "random", "striptags", "urlencode", "urlize", "wordcount",
+      "wordwrap", "xmlattr"};
+  if (kUnsupported.count(name) > 0) {
+    return "the jinja2 filter '" + std::string(name) + "' is not supported by r1kit's chat-template interpreter";
+  }
+  return "No filter named '" + std::string(name) + "'.";
 }
 
 FilterFn find_filter(std::string_view name) {

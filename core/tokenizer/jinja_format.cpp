@@ -2,9 +2,9 @@
 // str.format(): printf-style conversions (s r d i u o x X e E f F g G c %) with flags, width and
 // precision; and format specs ([[fill]align][sign][#][0][width][,_][.precision][type]) for str,
 // int, float and bool, with the sandbox's field lookup ({0}, {name.attr}, {name[key]}).
-#include <cmath>
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -42,7 +42,9 @@ std::int64_t as_int(const Value& v, char conv) {
     if (!std::isfinite(v.f)) fail("cannot convert float infinity or NaN to integer");
     return static_cast<std::int64_t>(v.f);
   }
-  fail(str_cat("%", conv, " format: ", conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer", " is required, not ", type_name(v)));
+  fail(str_cat("%", conv, " format: ",
+               conv == 'd' || conv == 'i' || conv == 'u' ? "a real number" : "an integer",
+               " is required, not ", type_name(v)));
 }
 
 double as_float(const Value& v, char conv) {
@@ -55,16 +57,23 @@ double as_float(const Value& v, char conv) {
 std::string convert(const Value& v, const std::string& flags, int width, int precision, char conv) {
   std::string body;
   switch (conv) {
-    case 's': body = to_str(v); break;
-    case 'r': body = repr(v); break;
+    case 's':
+      body = to_str(v);
+      break;
+    case 'r':
+      body = repr(v);
+      break;
     case 'a':
       body = repr(v);
       if (!py::is_ascii(body)) fail("%a of non-ASCII text is not supported by r1kit");
       break;
     case 'c':
-      if (v.is_str() && py::cp_count(v.text()) == 1) body = v.text();
-      else if (v.kind == Kind::Int) py::append_utf8(body, static_cast<char32_t>(v.i));
-      else fail("%c requires int or char");
+      if (v.is_str() && py::cp_count(v.text()) == 1)
+        body = v.text();
+      else if (v.kind == Kind::Int)
+        py::append_utf8(body, static_cast<char32_t>(v.i));
+      else
+        fail("%c requires int or char");
       break;
     default: {
       std::string fmt = "%" + flags;
@@ -73,7 +82,8 @@ std::string convert(const Value& v, const std::string& flags, int width, int pre
       if (conv == 'e' || conv == 'E' || conv == 'f' || conv == 'F' || conv == 'g' || conv == 'G') {
         fmt += ".*";
         fmt += conv;
-        std::snprintf(buf, sizeof buf, fmt.c_str(), precision < 0 ? 6 : precision, as_float(v, conv));
+        std::snprintf(buf, sizeof buf, fmt.c_str(), precision < 0 ? 6 : precision,
+                      as_float(v, conv));
       } else {
         if (precision >= 0) fmt += "." + std::to_string(precision);
         fmt += "ll";
@@ -94,9 +104,12 @@ std::string convert(const Value& v, const std::string& flags, int width, int pre
   }
   if (precision >= 0) {
     const std::u32string cps = py::to_u32(body);
-    if (cps.size() > static_cast<std::size_t>(precision)) body = py::to_utf8(cps.substr(0, static_cast<std::size_t>(precision)));
+    if (cps.size() > static_cast<std::size_t>(precision))
+      body = py::to_utf8(cps.substr(0, static_cast<std::size_t>(precision)));
   }
-  return width > 0 ? pad_to(body, static_cast<std::size_t>(width), flags.find('-') != std::string::npos ? '<' : '>', ' ') : body;
+  return width > 0 ? pad_to(body, static_cast<std::size_t>(width),
+                            flags.find('-') != std::string::npos ? '<' : '>', ' ')
+                   : body;
 }
 
 }  // namespace
@@ -129,7 +142,8 @@ std::string percent_format(const std::string& format, const Value& args) {
       i = close + 1;
     }
     std::string flags;
-    while (i < format.size() && std::string("-+ #0").find(format[i]) != std::string::npos) flags += format[i++];
+    while (i < format.size() && std::string("-+ #0").find(format[i]) != std::string::npos)
+      flags += format[i++];
     int width = -1, precision = -1;
     const auto number = [&](int& target) {
       if (i < format.size() && format[i] == '*') {
@@ -141,7 +155,8 @@ std::string percent_format(const std::string& format, const Value& args) {
       }
       if (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i]))) {
         target = 0;
-        while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i]))) target = target * 10 + (format[i++] - '0');
+        while (i < format.size() && std::isdigit(static_cast<unsigned char>(format[i])))
+          target = target * 10 + (format[i++] - '0');
       }
     };
     number(width);
@@ -162,7 +177,8 @@ std::string percent_format(const std::string& format, const Value& args) {
     }
     out += convert(mapped != nullptr ? *mapped : take(), flags, width, precision, conv);
   }
-  if (!used_mapping && !is_mapping && next < positional.size()) fail("not all arguments converted during string formatting");
+  if (!used_mapping && !is_mapping && next < positional.size())
+    fail("not all arguments converted during string formatting");
   return out;
 }
 
@@ -195,36 +211,49 @@ std::string format_spec(const Value& v, const std::string& spec) {
   if (i < s.size() && s[i] == '.') {
     ++i;
     precision = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') precision = precision * 10 + static_cast<int>(s[i++] - '0');
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+      precision = precision * 10 + static_cast<int>(s[i++] - '0');
   }
   char type = 0;
   if (i < s.size()) type = static_cast<char>(s[i++]);
   if (i != s.size()) fail("Invalid format specifier '" + spec + "'");
-  if (alt || (grouping != 0 && type != 0 && std::string("dfeEgG%").find(type) == std::string::npos)) {
+  if (alt ||
+      (grouping != 0 && type != 0 && std::string("dfeEgG%").find(type) == std::string::npos)) {
     fail("format spec '" + spec + "' is not supported by r1kit");
   }
   std::string body;
-  if (!v.is_str() && !v.is_number()) fail("unsupported format string passed to " + type_name(v) + ".__format__");
+  if (!v.is_str() && !v.is_number())
+    fail("unsupported format string passed to " + type_name(v) + ".__format__");
   if (v.is_str()) {
-    if (type != 0 && type != 's') fail(str_cat("Unknown format code '", type, "' for object of type 'str'"));
+    if (type != 0 && type != 's')
+      fail(str_cat("Unknown format code '", type, "' for object of type 'str'"));
     body = to_str(v);
     if (precision >= 0) {
       const std::u32string cps = py::to_u32(body);
-      if (cps.size() > static_cast<std::size_t>(precision)) body = py::to_utf8(cps.substr(0, static_cast<std::size_t>(precision)));
+      if (cps.size() > static_cast<std::size_t>(precision))
+        body = py::to_utf8(cps.substr(0, static_cast<std::size_t>(precision)));
     }
     return pad_to(body, width, align == 0 ? '<' : align, fill);
   }
   // Numbers: the digits of |v|, then grouping, then the sign.
   bool negative = false;
-  if (v.kind != Kind::Float && (type == 0 || type == 'd' || type == 'n' || type == 'x' || type == 'X' || type == 'o' || type == 'b')) {
+  if (v.kind != Kind::Float && (type == 0 || type == 'd' || type == 'n' || type == 'x' ||
+                                type == 'X' || type == 'o' || type == 'b')) {
     negative = v.i < 0;
-    const unsigned long long u = negative ? 0ULL - static_cast<unsigned long long>(v.i) : static_cast<unsigned long long>(v.i);
+    const unsigned long long u = negative ? 0ULL - static_cast<unsigned long long>(v.i)
+                                          : static_cast<unsigned long long>(v.i);
     if (type == 'b') {
-      for (unsigned long long x = u; x > 0; x >>= 1) body.insert(body.begin(), static_cast<char>('0' + (x & 1)));
+      for (unsigned long long x = u; x > 0; x >>= 1)
+        body.insert(body.begin(), static_cast<char>('0' + (x & 1)));
       if (body.empty()) body = "0";
     } else {
       char buf[64];
-      std::snprintf(buf, sizeof buf, type == 'o' ? "%llo" : type == 'x' ? "%llx" : type == 'X' ? "%llX" : "%llu", u);
+      std::snprintf(buf, sizeof buf,
+                    type == 'o'   ? "%llo"
+                    : type == 'x' ? "%llx"
+                    : type == 'X' ? "%llX"
+                                  : "%llu",
+                    u);
       body = buf;
     }
   } else {
@@ -238,8 +267,10 @@ std::string format_spec(const Value& v, const std::string& spec) {
       body = py::float_repr(std::fabs(x));
     } else {
       const char conv = type == 0 ? 'g' : type == '%' ? 'f' : type;
-      if (std::string("eEfFgG").find(conv) == std::string::npos) fail(str_cat("Unknown format code '", type, "' for object of type 'float'"));
-      if (type == 0) fail("format spec '" + spec + "' (precision without a type) is not supported by r1kit");
+      if (std::string("eEfFgG").find(conv) == std::string::npos)
+        fail(str_cat("Unknown format code '", type, "' for object of type 'float'"));
+      if (type == 0)
+        fail("format spec '" + spec + "' (precision without a type) is not supported by r1kit");
       body = py::format_float(std::fabs(x), conv, precision < 0 ? 6 : precision);
       if (type == '%') body += '%';
     }
@@ -249,8 +280,10 @@ std::string format_spec(const Value& v, const std::string& spec) {
     if (digits_end == std::string::npos) digits_end = body.size();
     for (std::size_t k = digits_end; k > 3; k -= 3) body.insert(k - 3, 1, grouping);
   }
-  if (negative) body = "-" + body;
-  else if (sign == '+' || sign == ' ') body = std::string(1, sign) + body;
+  if (negative)
+    body = "-" + body;
+  else if (sign == '+' || sign == ' ')
+    body = std::string(1, sign) + body;
   return pad_to(body, width, align == 0 ? '>' : align, fill);
 }
 
@@ -262,8 +295,10 @@ std::string brace_format(const std::string& format, const CallArgs& args) {
   for (std::size_t i = 0; i < format.size(); ++i) {
     const char c = format[i];
     if (c == '}') {
-      if (i + 1 < format.size() && format[i + 1] == '}') ++i;
-      else fail("Single '}' encountered in format string");
+      if (i + 1 < format.size() && format[i + 1] == '}')
+        ++i;
+      else
+        fail("Single '}' encountered in format string");
       out += '}';
       continue;
     }
@@ -282,7 +317,8 @@ std::string brace_format(const std::string& format, const CallArgs& args) {
     i = close;
     std::string spec;
     char conversion = 0;
-    if (const std::size_t colon = field.find(':'); colon != std::string::npos) spec = field.substr(colon + 1), field.resize(colon);
+    if (const std::size_t colon = field.find(':'); colon != std::string::npos)
+      spec = field.substr(colon + 1), field.resize(colon);
     if (const std::size_t bang = field.find('!'); bang != std::string::npos) {
       if (bang + 2 != field.size()) fail("expected ':' after conversion specifier");
       conversion = field[bang + 1];
@@ -293,30 +329,37 @@ std::string brace_format(const std::string& format, const CallArgs& args) {
     Value obj;
     if (first.empty() || std::isdigit(static_cast<unsigned char>(first[0]))) {
       const std::size_t idx = first.empty() ? auto_index++ : std::stoul(first);
-      if (idx >= args.pos.size()) fail(str_cat("Replacement index ", idx, " out of range for positional args tuple"));
+      if (idx >= args.pos.size())
+        fail(str_cat("Replacement index ", idx, " out of range for positional args tuple"));
       obj = args.pos[idx];
     } else {
-      const auto it = std::find_if(args.kw.begin(), args.kw.end(), [&](const auto& kv) { return kv.first == first; });
+      const auto it = std::find_if(args.kw.begin(), args.kw.end(),
+                                   [&](const auto& kv) { return kv.first == first; });
       if (it == args.kw.end()) fail("KeyError: " + py::repr(first));
       obj = it->second;
     }
     while (end != std::string::npos && end < field.size()) {
       if (field[end] == '.') {
         const std::size_t next = field.find_first_of(".[", end + 1);
-        obj = get_attr(obj, field.substr(end + 1, next == std::string::npos ? std::string::npos : next - end - 1));
+        obj = get_attr(obj, field.substr(end + 1, next == std::string::npos ? std::string::npos
+                                                                            : next - end - 1));
         end = next;
       } else {
         const std::size_t rb = field.find(']', end);
         if (rb == std::string::npos) fail("Missing ']' in format string");
         const std::string key = field.substr(end + 1, rb - end - 1);
-        const bool numeric = !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
+        const bool numeric =
+            !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
         obj = get_item(obj, numeric ? Value::integer(std::stoll(key)) : Value::str(key));
         end = rb + 1 < field.size() ? rb + 1 : std::string::npos;
       }
     }
-    if (conversion == 'r') obj = Value::str(repr(obj));
-    else if (conversion == 's') obj = Value::str(to_str(obj));
-    else if (conversion != 0) fail(str_cat("Unknown conversion specifier ", conversion));
+    if (conversion == 'r')
+      obj = Value::str(repr(obj));
+    else if (conversion == 's')
+      obj = Value::str(to_str(obj));
+    else if (conversion != 0)
+      fail(str_cat("Unknown conversion specifier ", conversion));
     out += format_spec(obj, spec);
   }
   return out;

@@ -78,7 +78,9 @@ class Lexer {
       ++line_scan_;
     }
     t.line = line_;
-    t.col = static_cast<int>(py::cp_count(std::string_view(src_).substr(line_start_, at - line_start_))) + 1;
+    t.col = static_cast<int>(
+                py::cp_count(std::string_view(src_).substr(line_start_, at - line_start_))) +
+            1;
     out_.push_back(std::move(t));
     return out_.back();
   }
@@ -116,10 +118,20 @@ class Lexer {
     pos_ = kind == kRaw ? raw_end : begin_end;
     line_starting_ = src_[pos_ - 1] == '\n';
     switch (kind) {
-      case kVar: push(Tok::VarBegin, p); lex_tag(Tok::VarEnd); break;
-      case kBlock: push(Tok::BlockBegin, p); lex_tag(Tok::BlockEnd); break;
-      case kComment: lex_comment(); break;
-      default: lex_raw(); break;
+      case kVar:
+        push(Tok::VarBegin, p);
+        lex_tag(Tok::VarEnd);
+        break;
+      case kBlock:
+        push(Tok::BlockBegin, p);
+        lex_tag(Tok::BlockEnd);
+        break;
+      case kComment:
+        lex_comment();
+        break;
+      default:
+        lex_raw();
+        break;
     }
   }
 
@@ -263,7 +275,9 @@ class Lexer {
       base = p == 'b' ? 2 : p == 'o' ? 8 : p == 'x' ? 16 : 10;
     }
     auto digit_value = [&](char d) {
-      const int v = is_digit(d) ? d - '0' : (d | 0x20) >= 'a' && (d | 0x20) <= 'f' ? (d | 0x20) - 'a' + 10 : 99;
+      const int v = is_digit(d)                              ? d - '0'
+                    : (d | 0x20) >= 'a' && (d | 0x20) <= 'f' ? (d | 0x20) - 'a' + 10
+                                                             : 99;
       return v < base ? v : -1;
     };
     unsigned __int128 value = 0;
@@ -302,9 +316,9 @@ class Lexer {
   }
 
   void lex_operator() {
-    static const char* const kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*",
-                                       "%",  "~",  "[",  "]",  "(",  ")",  "{", "}", ">", "<",
-                                       "=",  ".",  ":",  "|",  ",",  ";"};
+    static const char* const kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/",
+                                       "*",  "%",  "~",  "[",  "]",  "(",  ")", "{", "}",
+                                       ">",  "<",  "=",  ".",  ":",  "|",  ",", ";"};
     for (const char* op : kOps) {
       if (!starts(pos_, op)) continue;
       const char c = op[0];
@@ -349,7 +363,10 @@ class Lexer {
         continue;
       }
       char buf[16];
-      std::snprintf(buf, sizeof buf, c <= 0xFF ? "\\x%02x" : c <= 0xFFFF ? "\\u%04x" : "\\U%08x",
+      std::snprintf(buf, sizeof buf,
+                    c <= 0xFF     ? "\\x%02x"
+                    : c <= 0xFFFF ? "\\u%04x"
+                                  : "\\U%08x",
                     static_cast<unsigned>(c));
       for (const char* p = buf; *p != '\0'; ++p) ascii += static_cast<char32_t>(*p);
     }
@@ -361,39 +378,68 @@ class Lexer {
       }
       const char32_t e = ascii[++i];
       switch (e) {
-        case '\n': break;
-        case '\\': case '\'': case '"': out += e; break;
-        case 'a': out += 7; break;
-        case 'b': out += 8; break;
-        case 'f': out += 12; break;
-        case 'n': out += 10; break;
-        case 'r': out += 13; break;
-        case 't': out += 9; break;
-        case 'v': out += 11; break;
-        case 'x': case 'u': case 'U': {
+        case '\n':
+          break;
+        case '\\':
+        case '\'':
+        case '"':
+          out += e;
+          break;
+        case 'a':
+          out += 7;
+          break;
+        case 'b':
+          out += 8;
+          break;
+        case 'f':
+          out += 12;
+          break;
+        case 'n':
+          out += 10;
+          break;
+        case 'r':
+          out += 13;
+          break;
+        case 't':
+          out += 9;
+          break;
+        case 'v':
+          out += 11;
+          break;
+        case 'x':
+        case 'u':
+        case 'U': {
           const int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           char32_t v = 0;
           for (int k = 1; k <= n; ++k) {
             const char32_t h = i + k < ascii.size() ? ascii[i + k] : 0;
-            const int d = h >= '0' && h <= '9' ? int(h - '0') : (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ? int((h | 0x20) - 'a' + 10) : -1;
+            const int d = h >= '0' && h <= '9'                     ? int(h - '0')
+                          : (h | 0x20) >= 'a' && (h | 0x20) <= 'f' ? int((h | 0x20) - 'a' + 10)
+                                                                   : -1;
             if (d < 0) {
-              *message = e == 'x' ? "truncated \\xXX escape" : e == 'u' ? "truncated \\uXXXX escape" : "truncated \\UXXXXXXXX escape";
+              *message = e == 'x'   ? "truncated \\xXX escape"
+                         : e == 'u' ? "truncated \\uXXXX escape"
+                                    : "truncated \\UXXXXXXXX escape";
               return {};
             }
             v = v * 16 + static_cast<char32_t>(d);
           }
           if (v > 0x10FFFF) return *message = "illegal Unicode character", std::string();
-          if (v >= 0xD800 && v <= 0xDFFF) return *message = "surrogate escapes are not supported", std::string();
+          if (v >= 0xD800 && v <= 0xDFFF)
+            return *message = "surrogate escapes are not supported", std::string();
           out += v;
           i += static_cast<std::size_t>(n);
           break;
         }
-        case 'N': *message = "\\N{...} escapes are not supported"; return {};
+        case 'N':
+          *message = "\\N{...} escapes are not supported";
+          return {};
         default:
           if (e >= '0' && e <= '7') {
             char32_t v = 0;
             std::size_t k = i;
-            for (; k < ascii.size() && k < i + 3 && ascii[k] >= '0' && ascii[k] <= '7'; ++k) v = v * 8 + (ascii[k] - '0');
+            for (; k < ascii.size() && k < i + 3 && ascii[k] >= '0' && ascii[k] <= '7'; ++k)
+              v = v * 8 + (ascii[k] - '0');
             out += v;
             i = k - 1;
           } else {

@@ -21,7 +21,8 @@ namespace {
 using U32 = std::u32string;
 
 Value unsafe(const Value& self, const std::string& name) {
-  return Value::undefined("access to attribute '" + name + "' of '" + type_name(self) + "' object is unsafe.");
+  return Value::undefined("access to attribute '" + name + "' of '" + type_name(self) +
+                          "' object is unsafe.");
 }
 
 std::string need_str(const Value& v, const std::string& method) {
@@ -36,11 +37,14 @@ std::optional<std::int64_t> opt_int(const std::optional<Value>& v) {
 }
 
 // ADJUST_INDICES of CPython's unicodeobject.c.
-std::pair<std::size_t, std::size_t> adjust(std::size_t len, std::optional<std::int64_t> start, std::optional<std::int64_t> end) {
+std::pair<std::size_t, std::size_t> adjust(std::size_t len, std::optional<std::int64_t> start,
+                                           std::optional<std::int64_t> end) {
   const auto n = static_cast<std::int64_t>(len);
   std::int64_t s = start.value_or(0), e = end.value_or(n);
-  if (e > n) e = n;
-  else if (e < 0 && (e += n) < 0) e = 0;
+  if (e > n)
+    e = n;
+  else if (e < 0 && (e += n) < 0)
+    e = 0;
   if (s < 0 && (s += n) < 0) s = 0;
   return {static_cast<std::size_t>(s), static_cast<std::size_t>(std::max<std::int64_t>(e, 0))};
 }
@@ -51,12 +55,15 @@ bool in_set(char32_t c, const std::optional<U32>& chars) {
 
 U32 strip(const U32& s, const std::optional<U32>& chars, bool left, bool right) {
   std::size_t b = 0, e = s.size();
-  if (left) while (b < e && in_set(s[b], chars)) ++b;
-  if (right) while (e > b && in_set(s[e - 1], chars)) --e;
+  if (left)
+    while (b < e && in_set(s[b], chars)) ++b;
+  if (right)
+    while (e > b && in_set(s[e - 1], chars)) --e;
   return s.substr(b, e - b);
 }
 
-std::vector<U32> split(const U32& s, const std::optional<U32>& sep, std::int64_t maxsplit, bool from_right) {
+std::vector<U32> split(const U32& s, const std::optional<U32>& sep, std::int64_t maxsplit,
+                       bool from_right) {
   std::vector<U32> parts;
   if (!sep) {  // runs of whitespace, no empty strings
     if (!from_right) {
@@ -94,7 +101,8 @@ std::vector<U32> split(const U32& s, const std::optional<U32>& sep, std::int64_t
   if (sep->empty()) fail("empty separator");
   if (!from_right) {
     std::size_t i = 0, j;
-    while ((maxsplit < 0 || static_cast<std::int64_t>(parts.size()) < maxsplit) && (j = s.find(*sep, i)) != U32::npos) {
+    while ((maxsplit < 0 || static_cast<std::int64_t>(parts.size()) < maxsplit) &&
+           (j = s.find(*sep, i)) != U32::npos) {
       parts.push_back(s.substr(i, j - i));
       i = j + sep->size();
     }
@@ -121,7 +129,9 @@ std::vector<U32> splitlines(const U32& s, bool keepends) {
     std::size_t j = i;
     while (j < s.size()) {
       const char32_t c = s[j];
-      if (c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D || c == 0x1E || c == 0x85 || c == 0x2028 || c == 0x2029) break;
+      if (c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D || c == 0x1E ||
+          c == 0x85 || c == 0x2028 || c == 0x2029)
+        break;
       ++j;
     }
     std::size_t eol = j;
@@ -132,7 +142,8 @@ std::vector<U32> splitlines(const U32& s, bool keepends) {
   return lines;
 }
 
-std::int64_t find(const U32& s, const U32& sub, std::optional<std::int64_t> start, std::optional<std::int64_t> end, bool reverse) {
+std::int64_t find(const U32& s, const U32& sub, std::optional<std::int64_t> start,
+                  std::optional<std::int64_t> end, bool reverse) {
   const auto [b, e] = adjust(s.size(), start, end);
   if (e < b || e - b < sub.size()) return -1;
   const U32 window = s.substr(b, e - b);
@@ -146,12 +157,14 @@ Value str_list(const std::vector<U32>& parts, bool markup, SeqKind kind = SeqKin
   return Value::seq(std::move(items), kind);
 }
 
-U32 pad(const U32& s, std::int64_t width, char32_t fill, int where) {  // -1 ljust, 0 center, 1 rjust
+U32 pad(const U32& s, std::int64_t width, char32_t fill,
+        int where) {  // -1 ljust, 0 center, 1 rjust
   const auto len = static_cast<std::int64_t>(s.size());
   if (width <= len) return s;
   const std::int64_t marg = width - len;
   std::int64_t left = where < 0 ? 0 : where > 0 ? marg : marg / 2 + (marg & width & 1);
-  return U32(static_cast<std::size_t>(left), fill) + s + U32(static_cast<std::size_t>(marg - left), fill);
+  return U32(static_cast<std::size_t>(left), fill) + s +
+         U32(static_cast<std::size_t>(marg - left), fill);
 }
 
 char32_t fill_char(const std::optional<Value>& v) {
@@ -162,7 +175,8 @@ char32_t fill_char(const std::optional<Value>& v) {
 }
 
 bool ascii_class(const std::string& s, const char* method, bool (*pred)(char)) {
-  if (!py::is_ascii(s)) fail(std::string("str.") + method + "() on non-ASCII text is not supported by r1kit");
+  if (!py::is_ascii(s))
+    fail(std::string("str.") + method + "() on non-ASCII text is not supported by r1kit");
   return !s.empty() && std::all_of(s.begin(), s.end(), pred);
 }
 
@@ -177,7 +191,8 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
   };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     const auto a = bind_args(args, name, {"chars"});
-    return str_result(py::to_utf8(strip(py::to_u32(text), opt_chars(a[0]), name != "rstrip", name != "lstrip")));
+    return str_result(
+        py::to_utf8(strip(py::to_u32(text), opt_chars(a[0]), name != "rstrip", name != "lstrip")));
   }
   if (name == "split" || name == "rsplit") {
     const auto a = bind_args(args, name, {"sep", "maxsplit"});
@@ -192,12 +207,16 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
     const auto a = bind_args(args, name, {"prefix", "start", "end"}, 1);
     const U32 s = py::to_u32(text);
     const auto [b, e] = adjust(s.size(), opt_int(a[1]), opt_int(a[2]));
-    std::vector<Value> options = a[0]->kind == Kind::Seq && a[0]->as_seq().kind == SeqKind::Tuple ? a[0]->as_seq().items : std::vector<Value>{*a[0]};
+    std::vector<Value> options = a[0]->kind == Kind::Seq && a[0]->as_seq().kind == SeqKind::Tuple
+                                     ? a[0]->as_seq().items
+                                     : std::vector<Value>{*a[0]};
     for (const Value& o : options) {
       if (!o.is_str()) fail(name + " first arg must be str or a tuple of str, not " + type_name(o));
       const U32 p = py::to_u32(o.text());
       if (b > s.size() || e < b || e - b < p.size()) continue;
-      if (name == "startswith" ? s.compare(b, p.size(), p) == 0 : s.compare(e - p.size(), p.size(), p) == 0) return Value::boolean(true);
+      if (name == "startswith" ? s.compare(b, p.size(), p) == 0
+                               : s.compare(e - p.size(), p.size(), p) == 0)
+        return Value::boolean(true);
     }
     return Value::boolean(false);
   }
@@ -207,7 +226,8 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
   if (name == "capitalize") return bind_args(args, name, {}), str_result(py::capitalize(text));
   if (name == "replace") {
     const auto a = bind_args(args, name, {"old", "new", "count"}, 2);
-    const U32 s = py::to_u32(text), old = py::to_u32(need_str(*a[0], name)), repl = py::to_u32(need_str(*a[1], name));
+    const U32 s = py::to_u32(text), old = py::to_u32(need_str(*a[0], name)),
+              repl = py::to_u32(need_str(*a[1], name));
     std::int64_t count = a[2] ? opt_int(a[2]).value_or(-1) : -1;
     U32 result;
     if (old.empty()) {
@@ -250,7 +270,8 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
     std::string out;
     std::size_t k = 0;
     for (const Value& item : iterate(*a[0])) {
-      if (!item.is_str()) fail(str_cat("sequence item ", k, ": expected str instance, ", type_name(item), " found"));
+      if (!item.is_str())
+        fail(str_cat("sequence item ", k, ": expected str instance, ", type_name(item), " found"));
       if (k++ > 0) out += text;
       out += mk && !item.markup ? escape_html(item.text()) : item.text();
     }
@@ -259,7 +280,8 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
   if (name == "center" || name == "ljust" || name == "rjust") {
     const auto a = bind_args(args, name, {"width", "fillchar"}, 1);
     const int where = name == "center" ? 0 : name == "ljust" ? -1 : 1;
-    return str_result(py::to_utf8(pad(py::to_u32(text), opt_int(a[0]).value_or(0), fill_char(a[1]), where)));
+    return str_result(
+        py::to_utf8(pad(py::to_u32(text), opt_int(a[0]).value_or(0), fill_char(a[1]), where)));
   }
   if (name == "zfill") {
     const auto a = bind_args(args, name, {"width"}, 1);
@@ -277,15 +299,18 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
     if (sep.empty()) fail("empty separator");
     const std::size_t j = name == "partition" ? s.find(sep) : s.rfind(sep);
     if (j == U32::npos) {
-      return name == "partition" ? str_list({s, U32(), U32()}, mk, SeqKind::Tuple) : str_list({U32(), U32(), s}, mk, SeqKind::Tuple);
+      return name == "partition" ? str_list({s, U32(), U32()}, mk, SeqKind::Tuple)
+                                 : str_list({U32(), U32(), s}, mk, SeqKind::Tuple);
     }
     return str_list({s.substr(0, j), sep, s.substr(j + sep.size())}, mk, SeqKind::Tuple);
   }
   if (name == "removeprefix" || name == "removesuffix") {
     const auto a = bind_args(args, name, {"affix"}, 1);
     const std::string affix = need_str(*a[0], name);
-    if (name == "removeprefix" && text.compare(0, affix.size(), affix) == 0) return str_result(text.substr(affix.size()));
-    if (name == "removesuffix" && !affix.empty() && text.size() >= affix.size() && text.compare(text.size() - affix.size(), affix.size(), affix) == 0) {
+    if (name == "removeprefix" && text.compare(0, affix.size(), affix) == 0)
+      return str_result(text.substr(affix.size()));
+    if (name == "removesuffix" && !affix.empty() && text.size() >= affix.size() &&
+        text.compare(text.size() - affix.size(), affix.size(), affix) == 0) {
       return str_result(text.substr(0, text.size() - affix.size()));
     }
     return str_result(text);
@@ -320,14 +345,23 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
   if (name == "isspace") {
     bind_args(args, name, {});
     const U32 s = py::to_u32(text);
-    return Value::boolean(!s.empty() && std::all_of(s.begin(), s.end(), [](char32_t c) { return py::is_space(c); }));
+    return Value::boolean(
+        !s.empty() && std::all_of(s.begin(), s.end(), [](char32_t c) { return py::is_space(c); }));
   }
   if (name == "isascii") return bind_args(args, name, {}), Value::boolean(py::is_ascii(text));
   if (name == "isdigit" || name == "isdecimal" || name == "isnumeric") {
-    return bind_args(args, name, {}), Value::boolean(ascii_class(text, name.c_str(), [](char c) { return c >= '0' && c <= '9'; }));
+    return bind_args(args, name, {}), Value::boolean(ascii_class(text, name.c_str(), [](char c) {
+             return c >= '0' && c <= '9';
+           }));
   }
-  if (name == "isalpha") return bind_args(args, name, {}), Value::boolean(ascii_class(text, "isalpha", [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }));
-  if (name == "isalnum") return bind_args(args, name, {}), Value::boolean(ascii_class(text, "isalnum", [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }));
+  if (name == "isalpha")
+    return bind_args(args, name, {}), Value::boolean(ascii_class(text, "isalpha", [](char c) {
+             return std::isalpha(static_cast<unsigned char>(c)) != 0;
+           }));
+  if (name == "isalnum")
+    return bind_args(args, name, {}), Value::boolean(ascii_class(text, "isalnum", [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) != 0;
+           }));
   if (name == "islower" || name == "isupper") {
     bind_args(args, name, {});
     if (!py::is_ascii(text)) fail("str." + name + "() on non-ASCII text is not supported by r1kit");
@@ -335,7 +369,8 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
     bool cased = false;
     for (char c : text) {
       if (std::isalpha(static_cast<unsigned char>(c)) == 0) continue;
-      if ((std::islower(static_cast<unsigned char>(c)) != 0) != want_lower) return Value::boolean(false);
+      if ((std::islower(static_cast<unsigned char>(c)) != 0) != want_lower)
+        return Value::boolean(false);
       cased = true;
     }
     return Value::boolean(cased);
@@ -345,23 +380,30 @@ Value call_str_method(const Value& self, const std::string& name, CallArgs& args
 
 const std::set<std::string>& str_methods() {
   static const std::set<std::string> k = {
-      "capitalize", "casefold", "center", "count", "encode", "endswith", "expandtabs", "find", "format",
-      "format_map", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier",
-      "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower",
-      "lstrip", "maketrans", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex",
-      "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip",
-      "swapcase", "title", "translate", "upper", "zfill"};
+      "capitalize",   "casefold",    "center",    "count",      "encode",       "endswith",
+      "expandtabs",   "find",        "format",    "format_map", "index",        "isalnum",
+      "isalpha",      "isascii",     "isdecimal", "isdigit",    "isidentifier", "islower",
+      "isnumeric",    "isprintable", "isspace",   "istitle",    "isupper",      "join",
+      "ljust",        "lower",       "lstrip",    "maketrans",  "partition",    "removeprefix",
+      "removesuffix", "replace",     "rfind",     "rindex",     "rjust",        "rpartition",
+      "rsplit",       "rstrip",      "split",     "splitlines", "startswith",   "strip",
+      "swapcase",     "title",       "translate", "upper",      "zfill"};
   return k;
 }
 
 // markupsafe escapes the string arguments of these methods when called on Markup.
 bool markup_escapes_args(const std::string& name) {
-  static const std::set<std::string> k = {"capitalize", "title", "lower", "upper", "replace", "ljust", "rjust", "lstrip", "rstrip", "center", "strip", "expandtabs", "zfill", "partition", "rpartition", "removeprefix", "removesuffix"};
+  static const std::set<std::string> k = {
+      "capitalize", "title",     "lower",      "upper",        "replace",     "ljust",
+      "rjust",      "lstrip",    "rstrip",     "center",       "strip",       "expandtabs",
+      "zfill",      "partition", "rpartition", "removeprefix", "removesuffix"};
   return k.count(name) > 0;
 }
 
-Value bound(const Value& self, const std::string& name, std::function<Value(const Value&, CallArgs&)> fn) {
-  return Value::callable(type_name(self) + "." + name, [self, fn](Interp&, CallArgs& args) { return fn(self, args); });
+Value bound(const Value& self, const std::string& name,
+            std::function<Value(const Value&, CallArgs&)> fn) {
+  return Value::callable(type_name(self) + "." + name,
+                         [self, fn](Interp&, CallArgs& args) { return fn(self, args); });
 }
 
 Value seq_method(const Value& self, const std::string& name) {
@@ -370,7 +412,8 @@ Value seq_method(const Value& self, const std::string& name) {
     if (name == "copy") return bind_args(args, name, {}), Value::seq(items, s.as_seq().kind);
     const auto a = bind_args(args, name, {"value", "start", "stop"}, 1);
     if (name == "count") {
-      return Value::integer(std::count_if(items.begin(), items.end(), [&](const Value& v) { return equal(v, *a[0]); }));
+      return Value::integer(std::count_if(items.begin(), items.end(),
+                                          [&](const Value& v) { return equal(v, *a[0]); }));
     }
     const auto [b, e] = adjust(items.size(), opt_int(a[1]), opt_int(a[2]));
     for (std::size_t k = b; k < e && k < items.size(); ++k) {
@@ -391,15 +434,20 @@ Value dict_method(const Value& self, const std::string& name) {
     bind_args(args, name, {});
     std::vector<Value> items;
     for (const auto& [k, v] : obj.items) {
-      if (name == "keys") items.push_back(k);
-      else if (name == "values") items.push_back(v);
-      else items.push_back(Value::seq({k, v}, SeqKind::Tuple));
+      if (name == "keys")
+        items.push_back(k);
+      else if (name == "values")
+        items.push_back(v);
+      else
+        items.push_back(Value::seq({k, v}, SeqKind::Tuple));
     }
     if (name == "copy") {
       auto copy = std::make_shared<DictObj>(obj);
       return Value::dict(std::move(copy));
     }
-    return Value::seq(std::move(items), name == "keys" ? SeqKind::Keys : name == "values" ? SeqKind::Values : SeqKind::Items);
+    return Value::seq(std::move(items), name == "keys"     ? SeqKind::Keys
+                                        : name == "values" ? SeqKind::Values
+                                                           : SeqKind::Items);
   });
 }
 
@@ -413,7 +461,8 @@ Value unsupported_method(const Value& self, const std::string& name) {
 }  // namespace
 
 std::optional<Value> method_of(const Value& self, const std::string& name) {
-  if (name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0) return unsafe(self, name);
+  if (name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0)
+    return unsafe(self, name);
   switch (self.kind) {
     case Kind::Str:
       if (str_methods().count(name) == 0) return std::nullopt;
@@ -426,14 +475,18 @@ std::optional<Value> method_of(const Value& self, const std::string& name) {
         return call_str_method(s, name, args);
       });
     case Kind::Dict:
-      if (name == "clear" || name == "pop" || name == "popitem" || name == "setdefault" || name == "update") return unsafe(self, name);
-      if (name == "get" || name == "items" || name == "keys" || name == "values" || name == "copy") return dict_method(self, name);
+      if (name == "clear" || name == "pop" || name == "popitem" || name == "setdefault" ||
+          name == "update")
+        return unsafe(self, name);
+      if (name == "get" || name == "items" || name == "keys" || name == "values" || name == "copy")
+        return dict_method(self, name);
       if (name == "fromkeys") return unsupported_method(self, name);
       return std::nullopt;
     case Kind::Seq: {
       const SeqKind k = self.as_seq().kind;
       if (k == SeqKind::List) {
-        static const std::set<std::string> kMutating = {"append", "clear", "extend", "insert", "pop", "remove", "reverse", "sort"};
+        static const std::set<std::string> kMutating = {"append", "clear",  "extend",  "insert",
+                                                        "pop",    "remove", "reverse", "sort"};
         if (kMutating.count(name) > 0) return unsafe(self, name);
         if (name == "copy" || name == "count" || name == "index") return seq_method(self, name);
       } else if (k == SeqKind::Tuple || k == SeqKind::Range) {
@@ -448,11 +501,15 @@ std::optional<Value> method_of(const Value& self, const std::string& name) {
     case Kind::Int:
     case Kind::Float:
     case Kind::Bool: {
-      static const std::set<std::string> kNumeric = {"real", "imag", "numerator", "denominator", "conjugate", "bit_length", "bit_count", "to_bytes", "from_bytes", "as_integer_ratio", "is_integer", "hex", "fromhex"};
+      static const std::set<std::string> kNumeric = {
+          "real",       "imag",      "numerator", "denominator", "conjugate",
+          "bit_length", "bit_count", "to_bytes",  "from_bytes",  "as_integer_ratio",
+          "is_integer", "hex",       "fromhex"};
       if (kNumeric.count(name) > 0) return unsupported_method(self, name);
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -19,23 +19,36 @@ std::string escape_html(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 std::vector<std::optional<Value>> bind_args(const CallArgs& args, std::string_view func,
-                                            std::initializer_list<const char*> params, std::size_t required) {
+                                            std::initializer_list<const char*> params,
+                                            std::size_t required) {
   const std::vector<const char*> names(params);
   std::vector<std::optional<Value>> bound(names.size());
   if (args.pos.size() > names.size()) {
-    fail(str_cat(func, "() takes at most ", names.size(), " argument(s) (", args.pos.size(), " given)"));
+    fail(str_cat(func, "() takes at most ", names.size(), " argument(s) (", args.pos.size(),
+                 " given)"));
   }
   for (std::size_t k = 0; k < args.pos.size(); ++k) bound[k] = args.pos[k];
   for (const auto& [key, value] : args.kw) {
@@ -55,7 +68,9 @@ namespace {
 
 // jinja2's Undefined for a missing attribute or item (Undefined._undefined_message).
 Value missing(const Value& obj, const Value& key) {
-  if (key.is_str()) return Value::undefined(py::repr(object_type_repr(obj)) + " has no attribute " + py::repr(key.text()));
+  if (key.is_str())
+    return Value::undefined(py::repr(object_type_repr(obj)) + " has no attribute " +
+                            py::repr(key.text()));
   return Value::undefined(object_type_repr(obj) + " has no element " + repr(key));
 }
 
@@ -72,10 +87,12 @@ std::optional<Value> loop_attr(const Value& loop_value, const std::string& name)
   if (name == "depth") return Value::integer(l.depth0 + 1);
   if (name == "depth0") return Value::integer(l.depth0);
   if (name == "previtem") {
-    return l.index0 > 0 ? l.items[static_cast<std::size_t>(l.index0 - 1)] : Value::undefined("there is no previous item");
+    return l.index0 > 0 ? l.items[static_cast<std::size_t>(l.index0 - 1)]
+                        : Value::undefined("there is no previous item");
   }
   if (name == "nextitem") {
-    return l.index0 + 1 < n ? l.items[static_cast<std::size_t>(l.index0 + 1)] : Value::undefined("there is no next item");
+    return l.index0 + 1 < n ? l.items[static_cast<std::size_t>(l.index0 + 1)]
+                            : Value::undefined("there is no next item");
   }
   if (name == "cycle") {
     return Value::callable("cycle", [loop_value](Interp&, CallArgs& args) {
@@ -88,7 +105,8 @@ std::optional<Value> loop_attr(const Value& loop_value, const std::string& name)
     return Value::callable("changed", [loop_value](Interp&, CallArgs& args) {
       LoopObj& lo = loop_value.as_loop();
       if (lo.last_changed) {
-        const Value a = Value::seq(*lo.last_changed, SeqKind::Tuple), b = Value::seq(args.pos, SeqKind::Tuple);
+        const Value a = Value::seq(*lo.last_changed, SeqKind::Tuple),
+                    b = Value::seq(args.pos, SeqKind::Tuple);
         if (equal(a, b)) return Value::boolean(false);
       }
       lo.last_changed = args.pos;
@@ -109,7 +127,8 @@ std::optional<std::size_t> seq_index(std::int64_t idx, std::size_t size) {
 // obj[key] as Python does it, or nullopt where Python raises TypeError or LookupError.
 std::optional<Value> python_item(const Value& obj, const Value& key) {
   if (obj.kind == Kind::Dict) {
-    if (key.kind == Kind::Seq && key.as_seq().kind == SeqKind::List) return std::nullopt;  // unhashable
+    if (key.kind == Kind::Seq && key.as_seq().kind == SeqKind::List)
+      return std::nullopt;  // unhashable
     if (const Value* v = obj.as_dict().find(key)) return *v;
     return std::nullopt;
   }
@@ -117,7 +136,8 @@ std::optional<Value> python_item(const Value& obj, const Value& key) {
   if (!int_key) return std::nullopt;
   if (obj.kind == Kind::Seq) {
     const SeqObj& s = obj.as_seq();
-    if (s.kind != SeqKind::List && s.kind != SeqKind::Tuple && s.kind != SeqKind::Range) return std::nullopt;
+    if (s.kind != SeqKind::List && s.kind != SeqKind::Tuple && s.kind != SeqKind::Range)
+      return std::nullopt;
     const auto idx = seq_index(key.i, s.items.size());
     return idx ? std::optional<Value>(s.items[*idx]) : std::nullopt;
   }
@@ -131,7 +151,9 @@ std::optional<Value> python_item(const Value& obj, const Value& key) {
 }
 
 // PySlice_Unpack + PySlice_AdjustIndices: the indices obj[start:stop:step] selects.
-std::vector<std::size_t> slice_indices(std::size_t size, const Value* start, const Value* stop, const Value* step) {
+// Also stores the adjusted start, stop and step (slice.indices(size)) in *bounds when given.
+std::vector<std::size_t> slice_indices(std::size_t size, const Value* start, const Value* stop,
+                                       const Value* step, std::int64_t* bounds = nullptr) {
   const auto len = static_cast<std::int64_t>(size);
   const std::int64_t st = step != nullptr && !step->is_none() ? step->i : 1;
   if (st == 0) fail("slice step cannot be zero");
@@ -148,8 +170,10 @@ std::vector<std::size_t> slice_indices(std::size_t size, const Value* start, con
   };
   const std::int64_t a = adjust(start, st < 0 ? len - 1 : 0);
   const std::int64_t b = adjust(stop, st < 0 ? -1 : len);
+  if (bounds != nullptr) bounds[0] = a, bounds[1] = b, bounds[2] = st;
   std::vector<std::size_t> out;
-  for (std::int64_t k = a; st > 0 ? k < b : k > b; k += st) out.push_back(static_cast<std::size_t>(k));
+  for (std::int64_t k = a; st > 0 ? k < b : k > b; k += st)
+    out.push_back(static_cast<std::size_t>(k));
   return out;
 }
 
@@ -161,7 +185,8 @@ std::optional<Value> python_attr(const Value& obj, const std::string& name) {
     return std::nullopt;
   }
   if (obj.kind == Kind::Loop) return loop_attr(obj, name);
-  if (obj.kind == Kind::Seq && obj.as_seq().type_name == "_GroupTuple" && (name == "grouper" || name == "list")) {
+  if (obj.kind == Kind::Seq && obj.as_seq().type_name == "_GroupTuple" &&
+      (name == "grouper" || name == "list")) {
     return obj.as_seq().items[name == "grouper" ? 0 : 1];  // groupby's namedtuple
   }
   return method_of(obj, name);
@@ -200,13 +225,11 @@ Value get_slice(const Value& obj, const Value* start, const Value* stop, const V
   if (obj.kind == Kind::Seq) {
     const SeqObj& s = obj.as_seq();
     if (s.kind == SeqKind::List || s.kind == SeqKind::Tuple || s.kind == SeqKind::Range) {
-      const std::vector<std::size_t> idx = slice_indices(s.items.size(), start, stop, step);
+      std::int64_t b[3];
+      const std::vector<std::size_t> idx = slice_indices(s.items.size(), start, stop, step, b);
       if (s.kind == SeqKind::Range) {
-        // range(10)[::-1] is range(9, -1, -1): start + i*step for the adjusted slice.
-        const std::int64_t st = step != nullptr && !step->is_none() ? step->i : 1;
-        const std::int64_t first = idx.empty() ? 0 : static_cast<std::int64_t>(idx.front());
-        Value r = Value::range(s.start + first * s.step, s.start + (first + static_cast<std::int64_t>(idx.size()) * st) * s.step, s.step * st);
-        return r;
+        // rangeobject.c compute_slice: range(10)[::-1] is range(9, -1, -1).
+        return Value::range(s.start + b[0] * s.step, s.start + b[1] * s.step, s.step * b[2]);
       }
       std::vector<Value> items;
       for (std::size_t k : idx) items.push_back(s.items[k]);
@@ -219,9 +242,12 @@ Value get_slice(const Value& obj, const Value* start, const Value* stop, const V
 namespace {
 
 [[noreturn]] void unsupported_operands(const char* op, const Value& a, const Value& b) {
-  fail(str_cat("unsupported operand type(s) for ", op, ": '", type_name(a), "' and '", type_name(b), "'"));
+  fail(str_cat("unsupported operand type(s) for ", op, ": '", type_name(a), "' and '", type_name(b),
+               "'"));
 }
-[[noreturn]] void overflow() { fail("integer overflow: r1kit's chat-template integers are 64-bit"); }
+[[noreturn]] void overflow() {
+  fail("integer overflow: r1kit's chat-template integers are 64-bit");
+}
 
 double as_double(const Value& v) { return v.kind == Kind::Float ? v.f : static_cast<double>(v.i); }
 
@@ -254,19 +280,23 @@ Value repeat(const Value& seq, std::int64_t count) {
     return Value::str(std::move(out), seq.markup);
   }
   std::vector<Value> items;
-  for (std::int64_t k = 0; k < count; ++k) items.insert(items.end(), seq.as_seq().items.begin(), seq.as_seq().items.end());
+  for (std::int64_t k = 0; k < count; ++k)
+    items.insert(items.end(), seq.as_seq().items.begin(), seq.as_seq().items.end());
   return Value::seq(std::move(items), seq.as_seq().kind);
 }
 
 bool is_list_or_tuple(const Value& v) {
-  return v.kind == Kind::Seq && (v.as_seq().kind == SeqKind::List || v.as_seq().kind == SeqKind::Tuple);
+  return v.kind == Kind::Seq &&
+         (v.as_seq().kind == SeqKind::List || v.as_seq().kind == SeqKind::Tuple);
 }
 
 Value add(const Value& a, const Value& b) {
   if (a.kind == Kind::Str && b.kind == Kind::Str) {
     // Markup + str escapes the str (markupsafe's __add__ / __radd__).
     if (a.markup || b.markup) {
-      return Value::str((a.markup ? a.text() : escape_html(a.text())) + (b.markup ? b.text() : escape_html(b.text())), true);
+      return Value::str((a.markup ? a.text() : escape_html(a.text())) +
+                            (b.markup ? b.text() : escape_html(b.text())),
+                        true);
     }
     return Value::str(a.text() + b.text());
   }
@@ -276,7 +306,9 @@ Value add(const Value& a, const Value& b) {
     return Value::seq(std::move(items), a.as_seq().kind);
   }
   if (a.kind == Kind::Str) fail("can only concatenate str (not \"" + type_name(b) + "\") to str");
-  if (is_list_or_tuple(a)) fail("can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
+  if (is_list_or_tuple(a))
+    fail("can only concatenate " + type_name(a) + " (not \"" + type_name(b) + "\") to " +
+         type_name(a));
   unsupported_operands("+", a, b);
 }
 
@@ -285,18 +317,22 @@ Value arithmetic(BinOp op, const Value& a, const Value& b) {
   std::int64_t r = 0;
   switch (op) {
     case BinOp::Add:
-      if (ints) return __builtin_add_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
+      if (ints)
+        return __builtin_add_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
       return Value::number(as_double(a) + as_double(b));
     case BinOp::Sub:
-      if (ints) return __builtin_sub_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
+      if (ints)
+        return __builtin_sub_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
       return Value::number(as_double(a) - as_double(b));
     case BinOp::Mul:
-      if (ints) return __builtin_mul_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
+      if (ints)
+        return __builtin_mul_overflow(a.i, b.i, &r) ? overflow(), Value() : Value::integer(r);
       return Value::number(as_double(a) * as_double(b));
     case BinOp::Div:
       if (as_double(b) == 0.0) fail(ints ? "division by zero" : "float division by zero");
-      return Value::number(ints ? static_cast<double>(static_cast<long double>(a.i) / static_cast<long double>(b.i))
-                                : as_double(a) / as_double(b));
+      return Value::number(
+          ints ? static_cast<double>(static_cast<long double>(a.i) / static_cast<long double>(b.i))
+               : as_double(a) / as_double(b));
     case BinOp::FloorDiv:
     case BinOp::Mod:
       if (ints) {
@@ -306,7 +342,8 @@ Value arithmetic(BinOp op, const Value& a, const Value& b) {
         if (m != 0 && ((m < 0) != (b.i < 0))) m += b.i, q -= 1;
         return Value::integer(op == BinOp::FloorDiv ? q : m);
       } else {
-        if (as_double(b) == 0.0) fail(op == BinOp::Mod ? "float modulo" : "float floor division by zero");
+        if (as_double(b) == 0.0)
+          fail(op == BinOp::Mod ? "float modulo" : "float floor division by zero");
         const auto [q, m] = float_divmod(as_double(a), as_double(b));
         return Value::number(op == BinOp::FloorDiv ? q : m);
       }
@@ -322,9 +359,11 @@ Value arithmetic(BinOp op, const Value& a, const Value& b) {
       }
       const double x = as_double(a), y = as_double(b);
       if (x == 0.0 && y < 0) fail("0.0 cannot be raised to a negative power");
-      if (x < 0 && y != std::floor(y)) fail("a negative number raised to a fractional power is complex; not supported");
+      if (x < 0 && y != std::floor(y))
+        fail("a negative number raised to a fractional power is complex; not supported");
       const double v = std::pow(x, y);
-      if (std::isinf(v) && std::isfinite(x) && std::isfinite(y)) fail("(34, 'Numerical result out of range')");
+      if (std::isinf(v) && std::isfinite(x) && std::isfinite(y))
+        fail("(34, 'Numerical result out of range')");
       return Value::number(v);
     }
   }
@@ -338,10 +377,15 @@ Value binary_op(BinOp op, const Value& a, const Value& b) {
   if (b.is_undefined()) raise_undefined(b);
   if (a.is_number() && b.is_number()) return arithmetic(op, a, b);
   switch (op) {
-    case BinOp::Add: return add(a, b);
+    case BinOp::Add:
+      return add(a, b);
     case BinOp::Mul:
-      if ((a.kind == Kind::Str || is_list_or_tuple(a)) && (b.kind == Kind::Int || b.kind == Kind::Bool)) return repeat(a, b.i);
-      if ((b.kind == Kind::Str || is_list_or_tuple(b)) && (a.kind == Kind::Int || a.kind == Kind::Bool)) return repeat(b, a.i);
+      if ((a.kind == Kind::Str || is_list_or_tuple(a)) &&
+          (b.kind == Kind::Int || b.kind == Kind::Bool))
+        return repeat(a, b.i);
+      if ((b.kind == Kind::Str || is_list_or_tuple(b)) &&
+          (a.kind == Kind::Int || a.kind == Kind::Bool))
+        return repeat(b, a.i);
       unsupported_operands("*", a, b);
     case BinOp::Mod:
       if (a.kind == Kind::Str) {
@@ -350,10 +394,14 @@ Value binary_op(BinOp op, const Value& a, const Value& b) {
         fail("Markup % formatting is not supported");
       }
       unsupported_operands("%", a, b);
-    case BinOp::Sub: unsupported_operands("-", a, b);
-    case BinOp::Div: unsupported_operands("/", a, b);
-    case BinOp::FloorDiv: unsupported_operands("//", a, b);
-    case BinOp::Pow: unsupported_operands("** or pow()", a, b);
+    case BinOp::Sub:
+      unsupported_operands("-", a, b);
+    case BinOp::Div:
+      unsupported_operands("/", a, b);
+    case BinOp::FloorDiv:
+      unsupported_operands("//", a, b);
+    case BinOp::Pow:
+      unsupported_operands("** or pow()", a, b);
   }
   return Value();
 }
@@ -377,19 +425,28 @@ Value unary_plus(const Value& v) {
 
 bool compare(CmpOp op, const Value& a, const Value& b) {
   switch (op) {
-    case CmpOp::Eq: return equal(a, b);
-    case CmpOp::Ne: return !equal(a, b);
-    case CmpOp::In: return contains(b, a);
-    case CmpOp::NotIn: return !contains(b, a);
-    default: break;
+    case CmpOp::Eq:
+      return equal(a, b);
+    case CmpOp::Ne:
+      return !equal(a, b);
+    case CmpOp::In:
+      return contains(b, a);
+    case CmpOp::NotIn:
+      return !contains(b, a);
+    default:
+      break;
   }
   if (a.is_undefined()) raise_undefined(a);
   if (b.is_undefined()) raise_undefined(b);
   switch (op) {
-    case CmpOp::Lt: return less(a, b);
-    case CmpOp::Gt: return less(b, a);
-    case CmpOp::Le: return less(a, b) || equal(a, b);
-    default: return less(b, a) || equal(a, b);
+    case CmpOp::Lt:
+      return less(a, b);
+    case CmpOp::Gt:
+      return less(b, a);
+    case CmpOp::Le:
+      return less(a, b) || equal(a, b);
+    default:
+      return less(b, a) || equal(a, b);
   }
 }
 

@@ -10,7 +10,8 @@
 
 namespace r1::tokenizer::jinja {
 
-ExprPtr Parser::parse_assign_target(bool with_tuple, bool name_only, std::vector<Want> extra_end, bool with_namespace) {
+ExprPtr Parser::parse_assign_target(bool with_tuple, bool name_only, std::vector<Want> extra_end,
+                                    bool with_namespace) {
   ExprPtr target;
   if (name_only) {
     const Token t = expect({Tok::Name});
@@ -31,8 +32,13 @@ void Parser::check_assignable(const Expr& e) {
     for (const auto& a : e.args) check_assignable(*a);
     return;
   }
-  static const char* const kNames[] = {"const", "name", "getattr", "getitem", "slice", "call", "filter", "test", "neg", "pos", "not", "and", "or", "binary", "concat", "compare", "condexpr", "list", "tuple", "dict", "nsref"};
-  fail_at(cur(), std::string("can't assign to '") + kNames[static_cast<int>(e.kind)] + "'");
+  static const char* const kNames[] = {"const",  "name",   "getattr", "getitem", "slice",    "call",
+                                       "filter", "test",   "neg",     "pos",     "not",      "and",
+                                       "or",     "binary", "concat",  "compare", "condexpr", "list",
+                                       "tuple",  "dict",   "nsref"};
+  Token at = cur();
+  at.line = e.line, at.col = e.col;
+  fail_at(at, std::string("can't assign to '") + kNames[static_cast<int>(e.kind)] + "'");
 }
 
 ExprPtr Parser::parse_condexpr() {
@@ -59,18 +65,21 @@ ExprPtr Parser::binary(ExprKind kind, ExprPtr left, ExprPtr right, int line) {
 ExprPtr Parser::parse_or() {
   int line = cur().line;
   ExprPtr left = parse_and();
-  while (skip_if(name("or"))) left = binary(ExprKind::Or, std::move(left), parse_and(), line), line = cur().line;
+  while (skip_if(name("or")))
+    left = binary(ExprKind::Or, std::move(left), parse_and(), line), line = cur().line;
   return left;
 }
 
 ExprPtr Parser::parse_and() {
   int line = cur().line;
   ExprPtr left = parse_not();
-  while (skip_if(name("and"))) left = binary(ExprKind::And, std::move(left), parse_not(), line), line = cur().line;
+  while (skip_if(name("and")))
+    left = binary(ExprKind::And, std::move(left), parse_not(), line), line = cur().line;
   return left;
 }
 
 ExprPtr Parser::parse_not() {
+  const DepthGuard guard(*this);
   if (test(name("not"))) {
     const int line = next().line;
     ExprPtr e = make(ExprKind::Not, line);
@@ -86,8 +95,11 @@ ExprPtr Parser::parse_compare() {
   ExprPtr cmp;
   while (true) {
     CmpOp o;
-    static const std::pair<const char*, CmpOp> kOps[] = {{"==", CmpOp::Eq}, {"!=", CmpOp::Ne}, {"<", CmpOp::Lt}, {"<=", CmpOp::Le}, {">", CmpOp::Gt}, {">=", CmpOp::Ge}};
-    const auto* found = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& p) { return test(op(p.first)); });
+    static const std::pair<const char*, CmpOp> kOps[] = {{"==", CmpOp::Eq}, {"!=", CmpOp::Ne},
+                                                         {"<", CmpOp::Lt},  {"<=", CmpOp::Le},
+                                                         {">", CmpOp::Gt},  {">=", CmpOp::Ge}};
+    const auto* found = std::find_if(std::begin(kOps), std::end(kOps),
+                                     [&](const auto& p) { return test(op(p.first)); });
     if (found != std::end(kOps)) {
       next();
       o = found->second;
@@ -142,8 +154,11 @@ ExprPtr Parser::parse_math2() {
   int line = cur().line;
   ExprPtr left = parse_pow();
   while (test(op("*")) || test(op("/")) || test(op("//")) || test(op("%"))) {
-    const std::string t = next().text;
-    const BinOp o = t == "*" ? BinOp::Mul : t == "/" ? BinOp::Div : t == "//" ? BinOp::FloorDiv : BinOp::Mod;
+    const BinOp o = test(op("*"))    ? BinOp::Mul
+                    : test(op("/"))  ? BinOp::Div
+                    : test(op("//")) ? BinOp::FloorDiv
+                                     : BinOp::Mod;
+    next();
     left = arith(o, std::move(left), parse_pow(), line);
     line = cur().line;
   }
@@ -153,11 +168,13 @@ ExprPtr Parser::parse_math2() {
 ExprPtr Parser::parse_pow() {
   int line = cur().line;
   ExprPtr left = parse_unary(true);
-  while (skip_if(op("**"))) left = arith(BinOp::Pow, std::move(left), parse_unary(true), line), line = cur().line;
+  while (skip_if(op("**")))
+    left = arith(BinOp::Pow, std::move(left), parse_unary(true), line), line = cur().line;
   return left;
 }
 
 ExprPtr Parser::parse_unary(bool with_filter) {
+  const DepthGuard guard(*this);
   const int line = cur().line;
   ExprPtr node;
   if (test(op("-")) || test(op("+"))) {
@@ -171,6 +188,7 @@ ExprPtr Parser::parse_unary(bool with_filter) {
 }
 
 ExprPtr Parser::parse_primary(bool with_namespace) {
+  const DepthGuard guard(*this);
   const Token t = cur();
   ExprPtr node;
   if (t.type == Tok::Name) {
@@ -210,10 +228,12 @@ ExprPtr Parser::parse_primary(bool with_namespace) {
   } else {
     fail("unexpected '" + describe(t) + "'");
   }
+  node->col = t.col;
   return node;
 }
 
-ExprPtr Parser::parse_tuple(bool simplified, bool with_condexpr, const std::vector<Want>& extra_end, bool explicit_parentheses, bool with_namespace) {
+ExprPtr Parser::parse_tuple(bool simplified, bool with_condexpr, const std::vector<Want>& extra_end,
+                            bool explicit_parentheses, bool with_namespace) {
   int line = cur().line;
   std::vector<ExprPtr> args;
   bool is_tuple = false;
@@ -405,7 +425,8 @@ ExprPtr Parser::parse_test(ExprPtr node) {
   const Tok c = cur().type;
   if (test(op("("))) {
     parse_call_args(*t);
-  } else if ((c == Tok::Name || c == Tok::String || c == Tok::Int || c == Tok::Float || test(op("[")) || test(op("{"))) &&
+  } else if ((c == Tok::Name || c == Tok::String || c == Tok::Int || c == Tok::Float ||
+              test(op("[")) || test(op("{"))) &&
              !test(name("else")) && !test(name("or")) && !test(name("and"))) {
     if (test(name("is"))) fail("You cannot chain multiple tests with is");
     t->args.push_back(parse_postfix(parse_primary(false)));

@@ -18,17 +18,28 @@ namespace {
 
 std::string describe_type(Tok t) {
   switch (t) {
-    case Tok::Data: return "template data / text";
-    case Tok::VarBegin: return "begin of print statement";
-    case Tok::VarEnd: return "end of print statement";
-    case Tok::BlockBegin: return "begin of statement block";
-    case Tok::BlockEnd: return "end of statement block";
-    case Tok::Name: return "name";
-    case Tok::String: return "string";
-    case Tok::Int: return "integer";
-    case Tok::Float: return "float";
-    case Tok::Eof: return "end of template";
-    default: return "token";
+    case Tok::Data:
+      return "template data / text";
+    case Tok::VarBegin:
+      return "begin of print statement";
+    case Tok::VarEnd:
+      return "end of print statement";
+    case Tok::BlockBegin:
+      return "begin of statement block";
+    case Tok::BlockEnd:
+      return "end of statement block";
+    case Tok::Name:
+      return "name";
+    case Tok::String:
+      return "string";
+    case Tok::Int:
+      return "integer";
+    case Tok::Float:
+      return "float";
+    case Tok::Eof:
+      return "end of template";
+    default:
+      return "token";
   }
 }
 bool is_loop_tag(const std::string& n) { return n == "break" || n == "continue"; }
@@ -39,6 +50,13 @@ std::string describe(const Token& t) {
   return t.type == Tok::Name || t.type == Tok::Op ? t.text : describe_type(t.type);
 }
 std::string describe(const Want& w) { return w.text != nullptr ? w.text : describe_type(w.type); }
+
+DepthGuard::DepthGuard(Parser& p) : parser(p) {
+  if (++parser.depth_ > kMaxDepth) {
+    --parser.depth_;
+    parser.fail(str_cat("nesting deeper than ", kMaxDepth, " levels is not supported"));
+  }
+}
 
 Parser::Parser(std::string_view source, const std::string& name) : toks_(lex(source)), name_(name) {
   check_current();
@@ -100,6 +118,7 @@ void Parser::fail_at(const Token& t, const std::string& message) const {
 }
 
 Body Parser::subparse(const std::vector<Want>* end_tokens) {
+  const DepthGuard guard(*this);
   Body body;
   std::vector<ExprPtr> data;
   const auto flush = [&] {
@@ -126,8 +145,8 @@ Body Parser::subparse(const std::vector<Want>* end_tokens) {
     } else if (t.type == Tok::BlockBegin) {
       flush();
       next();
-      if (end_tokens != nullptr &&
-          std::any_of(end_tokens->begin(), end_tokens->end(), [&](const Want& w) { return test(w); })) {
+      if (end_tokens != nullptr && std::any_of(end_tokens->begin(), end_tokens->end(),
+                                               [&](const Want& w) { return test(w); })) {
         end_stack_.pop_back();
         return body;
       }
@@ -163,36 +182,54 @@ void Parser::fail_end(const Token* tag, const std::vector<Want>* extra) {
                                        : std::string("Unexpected end of template.");
   if (!stack.empty()) {
     std::string looking;
-    for (const Want& w : stack.back()) looking += (looking.empty() ? "'" : " or '") + describe(w) + "'";
+    for (const Want& w : stack.back())
+      looking += (looking.empty() ? "'" : " or '") + describe(w) + "'";
     if (tag != nullptr && expected.count(tag->text) > 0) {
-      message += " You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for " + looking + ".";
+      message +=
+          " You probably made a nesting mistake. Jinja is expecting this tag, but currently "
+          "looking for " +
+          looking + ".";
     } else {
       message += " Jinja was looking for the following tags: " + looking + ".";
     }
   }
-  if (!tag_stack_.empty()) message += " The innermost block that needs to be closed is '" + tag_stack_.back() + "'.";
+  if (!tag_stack_.empty())
+    message += " The innermost block that needs to be closed is '" + tag_stack_.back() + "'.";
   fail_at(tag != nullptr ? *tag : cur(), message);
 }
 
 std::unique_ptr<Stmt> Parser::parse_statement() {
   const Token t = cur();
   if (t.type != Tok::Name) fail("tag name expected");
-  static const std::set<std::string> kUnsupported = {"block", "extends", "include", "import", "from", "autoescape"};
-  if (kUnsupported.count(t.text) > 0) fail("the '" + t.text + "' tag is not supported by r1kit's chat-template interpreter");
-  static const std::set<std::string> kKnown = {"for", "if", "set", "macro", "call", "filter", "with", "print", "break", "continue", "generation"};
+  static const std::set<std::string> kUnsupported = {"block",  "extends", "include",
+                                                     "import", "from",    "autoescape"};
+  if (kUnsupported.count(t.text) > 0)
+    fail("the '" + t.text + "' tag is not supported by r1kit's chat-template interpreter");
+  static const std::set<std::string> kKnown = {"for",   "if",       "set",       "macro",
+                                               "call",  "filter",   "with",      "print",
+                                               "break", "continue", "generation"};
   if (kKnown.count(t.text) == 0) fail_end(&t, nullptr);
   tag_stack_.push_back(t.text);
   auto s = std::make_unique<Stmt>();
   s->line = t.line;
-  if (t.text == "for") parse_for(*s);
-  else if (t.text == "if") parse_if(*s);
-  else if (t.text == "set") parse_set(*s);
-  else if (t.text == "macro" || t.text == "call") parse_macro(*s, t.text == "call");
-  else if (t.text == "filter") parse_filter_block(*s);
-  else if (t.text == "with") parse_with(*s);
-  else if (t.text == "print") parse_print(*s);
-  else if (is_loop_tag(t.text)) parse_loop_control(*s, t);
-  else parse_generation(*s);
+  if (t.text == "for")
+    parse_for(*s);
+  else if (t.text == "if")
+    parse_if(*s);
+  else if (t.text == "set")
+    parse_set(*s);
+  else if (t.text == "macro" || t.text == "call")
+    parse_macro(*s, t.text == "call");
+  else if (t.text == "filter")
+    parse_filter_block(*s);
+  else if (t.text == "with")
+    parse_with(*s);
+  else if (t.text == "print")
+    parse_print(*s);
+  else if (is_loop_tag(t.text))
+    parse_loop_control(*s, t);
+  else
+    parse_generation(*s);
   tag_stack_.pop_back();
   return s;
 }
@@ -357,15 +394,21 @@ void Parser::check_stmt(const Stmt& s, bool soft) {
   };
   switch (s.kind) {
     case StmtKind::If:
-      for (std::size_t k = 0; k < s.exprs.size(); ++k) ex(s.exprs[k], true), check_body(s.branches[k], true);
+      for (std::size_t k = 0; k < s.exprs.size(); ++k)
+        ex(s.exprs[k], true), check_body(s.branches[k], true);
       check_body(s.else_body, true);
       return;
     case StmtKind::For:
       if (s.target) check_for_target(*s.target);
-      ex(s.iter, soft), ex(s.test, false), check_body(s.body, false), check_body(s.else_body, false);
+      ex(s.iter, soft), ex(s.test, false), check_body(s.body, false),
+          check_body(s.else_body, false);
       return;
-    case StmtKind::Set: ex(s.expr, soft); return;
-    case StmtKind::CallBlock: ex(s.expr, soft), check_body(s.body, false); return;
+    case StmtKind::Set:
+      ex(s.expr, soft);
+      return;
+    case StmtKind::CallBlock:
+      ex(s.expr, soft), check_body(s.body, false);
+      return;
     case StmtKind::With:
       for (const auto& e : s.exprs) ex(e, soft);
       check_body(s.body, false);
@@ -381,7 +424,7 @@ void Parser::check_stmt(const Stmt& s, bool soft) {
 void Parser::check_expr(const Expr& e, bool soft) {
   if (e.kind == ExprKind::CondExpr) soft = true;
   if (!soft && e.kind == ExprKind::Filter && e.filter == nullptr) {
-    throw Error(str_cat(name_, ":", e.line, ":", e.col, ": No filter named '", e.name, "'."));
+    throw Error(str_cat(name_, ":", e.line, ":", e.col, ": ", missing_filter_message(e.name)));
   }
   if (!soft && e.kind == ExprKind::Test && e.test == nullptr) {
     throw Error(str_cat(name_, ":", e.line, ":", e.col, ": No test named '", e.name, "'."));
@@ -396,7 +439,8 @@ void Parser::check_expr(const Expr& e, bool soft) {
 
 void Parser::check_for_target(const Expr& t) {
   if (t.kind == ExprKind::Name && t.name == "loop") {
-    throw Error(str_cat(name_, ":", t.line, ":", t.col, ": Can't assign to special loop variable in for-loop target"));
+    throw Error(str_cat(name_, ":", t.line, ":", t.col,
+                        ": Can't assign to special loop variable in for-loop target"));
   }
   for (const auto& a : t.args) check_for_target(*a);
 }

@@ -27,7 +27,8 @@ std::vector<Value> attribute_parts(const std::optional<Value>& attr) {
   while (true) {
     const std::size_t dot = s.find('.', i);
     const std::string p = s.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
-    const bool digits = !p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
     parts.push_back(digits ? Value::integer(std::stoll(p)) : Value::str(p));
     if (dot == std::string::npos) break;
     i = dot + 1;
@@ -36,7 +37,8 @@ std::vector<Value> attribute_parts(const std::optional<Value>& attr) {
 }
 
 // make_attrgetter: item[part0][part1]..., with `default` for an Undefined result.
-Value get_path(Value item, const std::vector<Value>& parts, const std::optional<Value>& dflt = std::nullopt) {
+Value get_path(Value item, const std::vector<Value>& parts,
+               const std::optional<Value>& dflt = std::nullopt) {
   for (const Value& p : parts) {
     item = get_item(item, p);
     if (dflt && !dflt->is_none() && item.is_undefined()) item = *dflt;
@@ -71,8 +73,10 @@ Value f_first(Interp&, const Value& v, CallArgs& args) {
 
 // reversed(v) as a list, or a TypeError like Python's.
 std::vector<Value> reversed_items(const Value& v) {
-  if (v.kind == Kind::Seq && v.as_seq().kind == SeqKind::Iterator) fail("'" + type_name(v) + "' object is not reversible");
-  if (v.kind != Kind::Undefined && v.kind != Kind::Str && v.kind != Kind::Seq && v.kind != Kind::Dict) {
+  if (v.kind == Kind::Seq && v.as_seq().kind == SeqKind::Iterator)
+    fail("'" + type_name(v) + "' object is not reversible");
+  if (v.kind != Kind::Undefined && v.kind != Kind::Str && v.kind != Kind::Seq &&
+      v.kind != Kind::Dict) {
     fail("'" + type_name(v) + "' object is not reversible");
   }
   std::vector<Value> items = iterate(v);
@@ -94,13 +98,18 @@ Value f_reverse(Interp&, const Value& v, CallArgs& args) {
     std::reverse(s.begin(), s.end());
     return Value::str(py::to_utf8(s), v.markup);
   }
-  if (v.kind == Kind::Seq && v.as_seq().kind == SeqKind::Iterator) {  // reversed() fails: list(value)[::-1]
+  if (v.kind == Kind::Seq &&
+      v.as_seq().kind == SeqKind::Iterator) {  // reversed() fails: list(value)[::-1]
     std::vector<Value> items = iterate(v);
     std::reverse(items.begin(), items.end());
     return Value::seq(std::move(items));
   }
-  if (v.kind != Kind::Undefined && v.kind != Kind::Seq && v.kind != Kind::Dict) fail("argument must be iterable");
-  const char* name = v.kind == Kind::Dict ? "dict_reversekeyiterator" : v.kind == Kind::Undefined ? "reversed" : v.as_seq().kind == SeqKind::Range ? "range_iterator" : "list_reverseiterator";
+  if (v.kind != Kind::Undefined && v.kind != Kind::Seq && v.kind != Kind::Dict)
+    fail("argument must be iterable");
+  const char* name = v.kind == Kind::Dict                ? "dict_reversekeyiterator"
+                     : v.kind == Kind::Undefined         ? "reversed"
+                     : v.as_seq().kind == SeqKind::Range ? "range_iterator"
+                                                         : "list_reverseiterator";
   return Value::iterator(reversed_items(v), name);
 }
 
@@ -127,19 +136,23 @@ Value f_items(Interp&, const Value& v, CallArgs& args) {
     return it;
   }
   std::vector<Value> items;
-  for (const auto& [k, val] : v.as_dict().items) items.push_back(Value::seq({k, val}, SeqKind::Tuple));
+  for (const auto& [k, val] : v.as_dict().items)
+    items.push_back(Value::seq({k, val}, SeqKind::Tuple));
   return Value::iterator(std::move(items), "generator");
 }
 
 Value f_map(Interp& in, const Value& v, CallArgs& args) {
   std::vector<Value> out;
   if (!truthy(v)) return Value::iterator({}, "generator");
-  const auto attr = std::find_if(args.kw.begin(), args.kw.end(), [](const auto& kv) { return kv.first == "attribute"; });
+  const auto attr = std::find_if(args.kw.begin(), args.kw.end(),
+                                 [](const auto& kv) { return kv.first == "attribute"; });
   if (args.pos.empty() && attr != args.kw.end()) {
     std::optional<Value> dflt;
     for (const auto& [k, val] : args.kw) {
-      if (k == "default") dflt = val;
-      else if (k != "attribute") fail("Unexpected keyword argument '" + k + "'");
+      if (k == "default")
+        dflt = val;
+      else if (k != "attribute")
+        fail("Unexpected keyword argument '" + k + "'");
     }
     const std::vector<Value> parts = attribute_parts(attr->second);
     for (const Value& item : iterate(v)) out.push_back(get_path(item, parts, dflt));
@@ -183,13 +196,22 @@ Value select_or_reject(Interp& in, const Value& v, CallArgs& args, bool keep_if,
   }
   return Value::iterator(std::move(out), "generator");
 }
-Value f_select(Interp& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, true, false); }
-Value f_reject(Interp& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, false, false); }
-Value f_selectattr(Interp& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, true, true); }
-Value f_rejectattr(Interp& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, false, true); }
+Value f_select(Interp& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, true, false);
+}
+Value f_reject(Interp& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, false, false);
+}
+Value f_selectattr(Interp& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, true, true);
+}
+Value f_rejectattr(Interp& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, false, true);
+}
 
 // sorted(items, key=..., reverse=...): stable, and with reverse the equal items keep their order.
-std::vector<Value> sorted_by(std::vector<Value> items, const std::vector<Value>& keys, bool reverse) {
+std::vector<Value> sorted_by(std::vector<Value> items, const std::vector<Value>& keys,
+                             bool reverse) {
   std::vector<std::size_t> order(items.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -209,7 +231,8 @@ Value f_sort(Interp&, const Value& v, CallArgs& args) {
     const std::string& s = a[2]->text();
     for (std::size_t i = 0;;) {
       const std::size_t comma = s.find(',', i);
-      paths.push_back(attribute_parts(Value::str(s.substr(i, comma == std::string::npos ? std::string::npos : comma - i))));
+      paths.push_back(attribute_parts(
+          Value::str(s.substr(i, comma == std::string::npos ? std::string::npos : comma - i))));
       if (comma == std::string::npos) break;
       i = comma + 1;
     }
@@ -249,7 +272,8 @@ Value f_unique(Interp&, const Value& v, CallArgs& args) {
   for (const Value& item : iterate(v)) {
     Value key = get_path(item, parts);
     if (!flag(a[0])) key = ignore_case(key);
-    if (key.kind == Kind::Dict || (key.kind == Kind::Seq && key.as_seq().kind == SeqKind::List)) fail("unhashable type: '" + type_name(key) + "'");
+    if (key.kind == Kind::Dict || (key.kind == Kind::Seq && key.as_seq().kind == SeqKind::List))
+      fail("unhashable type: '" + type_name(key) + "'");
     if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equal(s, key); })) {
       seen.push_back(key);
       out.push_back(item);
@@ -282,7 +306,8 @@ Value f_sum(Interp&, const Value& v, CallArgs& args) {
   const auto a = bind_args(args, "sum", {"attribute", "start"});
   const std::vector<Value> parts = attribute_parts(a[0]);
   Value total = a[1].value_or(Value::integer(0));
-  for (const Value& item : iterate(v)) total = binary_op(BinOp::Add, total, a[0] ? get_path(item, parts) : item);
+  for (const Value& item : iterate(v))
+    total = binary_op(BinOp::Add, total, a[0] ? get_path(item, parts) : item);
   return total;
 }
 
@@ -292,11 +317,13 @@ Value f_batch(Interp&, const Value& v, CallArgs& args) {
   if (n <= 0) fail("batch size must be positive");
   std::vector<Value> out, tmp;
   for (const Value& item : iterate(v)) {
-    if (static_cast<std::int64_t>(tmp.size()) == n) out.push_back(Value::seq(std::move(tmp))), tmp.clear();
+    if (static_cast<std::int64_t>(tmp.size()) == n)
+      out.push_back(Value::seq(std::move(tmp))), tmp.clear();
     tmp.push_back(item);
   }
   if (!tmp.empty()) {
-    if (a[1] && !a[1]->is_none()) while (static_cast<std::int64_t>(tmp.size()) < n) tmp.push_back(*a[1]);
+    if (a[1] && !a[1]->is_none())
+      while (static_cast<std::int64_t>(tmp.size()) < n) tmp.push_back(*a[1]);
     out.push_back(Value::seq(std::move(tmp)));
   }
   return Value::iterator(std::move(out), "generator");
@@ -333,12 +360,14 @@ Value f_groupby(Interp&, const Value& v, CallArgs& args) {
   }
   std::vector<std::size_t> order(items.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return less(keys[x], keys[y]); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return less(keys[x], keys[y]); });
   std::vector<Value> out;
   for (std::size_t i = 0; i < order.size();) {
     std::size_t j = i;
     std::vector<Value> group;
-    while (j < order.size() && equal(keys[order[j]], keys[order[i]])) group.push_back(items[order[j++]]);
+    while (j < order.size() && equal(keys[order[j]], keys[order[i]]))
+      group.push_back(items[order[j++]]);
     // Without case_sensitive the grouper is the first item's original value.
     Value grouper = case_sensitive ? keys[order[i]] : get_path(group.front(), parts, a[1]);
     Value t = Value::seq({grouper, Value::seq(std::move(group))}, SeqKind::Tuple);
@@ -351,12 +380,14 @@ Value f_groupby(Interp&, const Value& v, CallArgs& args) {
 
 const std::unordered_map<std::string_view, FilterFn>& seq_filters() {
   static const std::unordered_map<std::string_view, FilterFn> k = {
-      {"batch", f_batch}, {"count", f_length}, {"dictsort", f_dictsort}, {"first", f_first},
-      {"groupby", f_groupby}, {"items", f_items}, {"join", f_join}, {"last", f_last},
-      {"length", f_length}, {"list", f_list}, {"map", f_map}, {"max", f_max}, {"min", f_min},
-      {"reject", f_reject}, {"rejectattr", f_rejectattr}, {"reverse", f_reverse},
-      {"select", f_select}, {"selectattr", f_selectattr}, {"slice", f_slice}, {"sort", f_sort},
-      {"sum", f_sum}, {"unique", f_unique}};
+      {"batch", f_batch},     {"count", f_length},    {"dictsort", f_dictsort},
+      {"first", f_first},     {"groupby", f_groupby}, {"items", f_items},
+      {"join", f_join},       {"last", f_last},       {"length", f_length},
+      {"list", f_list},       {"map", f_map},         {"max", f_max},
+      {"min", f_min},         {"reject", f_reject},   {"rejectattr", f_rejectattr},
+      {"reverse", f_reverse}, {"select", f_select},   {"selectattr", f_selectattr},
+      {"slice", f_slice},     {"sort", f_sort},       {"sum", f_sum},
+      {"unique", f_unique}};
   return k;
 }
 

@@ -25,21 +25,49 @@ bool modulo_is(const Value& v, const Value& divisor, std::int64_t want) {
   return equal(r, Value::integer(want));
 }
 
-bool t_odd(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "odd", {}), modulo_is(v, Value::integer(2), 1); }
-bool t_even(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "even", {}), modulo_is(v, Value::integer(2), 0); }
-bool t_divisibleby(Interp&, const Value& v, CallArgs& a) { return modulo_is(v, arg0(a, "divisibleby"), 0); }
-bool t_defined(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "defined", {}), !v.is_undefined(); }
-bool t_undefined(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "undefined", {}), v.is_undefined(); }
+bool t_odd(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "odd", {}), modulo_is(v, Value::integer(2), 1);
+}
+bool t_even(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "even", {}), modulo_is(v, Value::integer(2), 0);
+}
+bool t_divisibleby(Interp&, const Value& v, CallArgs& a) {
+  return modulo_is(v, arg0(a, "divisibleby"), 0);
+}
+bool t_defined(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "defined", {}), !v.is_undefined();
+}
+bool t_undefined(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "undefined", {}), v.is_undefined();
+}
 bool t_none(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "none", {}), v.is_none(); }
-bool t_boolean(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "boolean", {}), v.kind == Kind::Bool; }
-bool t_false(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "false", {}), v.kind == Kind::Bool && v.i == 0; }
-bool t_true(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "true", {}), v.kind == Kind::Bool && v.i != 0; }
-bool t_integer(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "integer", {}), v.kind == Kind::Int; }
-bool t_float(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "float", {}), v.kind == Kind::Float; }
-bool t_number(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "number", {}), v.is_number(); }
-bool t_string(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "string", {}), v.is_str(); }
-bool t_mapping(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "mapping", {}), v.kind == Kind::Dict; }
-bool t_escaped(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "escaped", {}), v.is_str() && v.markup; }
+bool t_boolean(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "boolean", {}), v.kind == Kind::Bool;
+}
+bool t_false(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "false", {}), v.kind == Kind::Bool && v.i == 0;
+}
+bool t_true(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "true", {}), v.kind == Kind::Bool && v.i != 0;
+}
+bool t_integer(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "integer", {}), v.kind == Kind::Int;
+}
+bool t_float(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "float", {}), v.kind == Kind::Float;
+}
+bool t_number(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "number", {}), v.is_number();
+}
+bool t_string(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "string", {}), v.is_str();
+}
+bool t_mapping(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "mapping", {}), v.kind == Kind::Dict;
+}
+bool t_escaped(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "escaped", {}), v.is_str() && v.markup;
+}
 
 // str(value).islower() / isupper(), through the str methods.
 bool case_test(Interp& in, const Value& v, CallArgs& a, const char* method) {
@@ -62,7 +90,8 @@ bool t_sequence(Interp&, const Value& v, CallArgs& a) {
 // iter(value) works.
 bool t_iterable(Interp&, const Value& v, CallArgs& a) {
   bind_args(a, "iterable", {});
-  return v.kind == Kind::Str || v.kind == Kind::Seq || v.kind == Kind::Dict || v.kind == Kind::Undefined || v.kind == Kind::Loop;
+  return v.kind == Kind::Str || v.kind == Kind::Seq || v.kind == Kind::Dict ||
+         v.kind == Kind::Undefined || v.kind == Kind::Loop;
 }
 
 // callable(): functions, Undefined (its __call__ raises) and LoopContext.
@@ -75,38 +104,77 @@ bool t_sameas(Interp&, const Value& v, CallArgs& a) {
   const Value& other = arg0(a, "sameas");
   if (v.kind != other.kind) return false;
   switch (v.kind) {
-    case Kind::None: return true;
-    case Kind::Bool: return v.i == other.i;
-    case Kind::Int: return v.i == other.i && v.i >= -5 && v.i <= 256;  // CPython's cached ints
+    case Kind::None:
+      return true;
+    case Kind::Bool:
+      return v.i == other.i;
+    case Kind::Int:
+      return v.i == other.i && v.i >= -5 && v.i <= 256;  // CPython's cached ints
     case Kind::Seq:
     case Kind::Dict:
     case Kind::Namespace:
     case Kind::Callable:
-    case Kind::Loop: return v.o == other.o;
-    default: fail("'sameas' on " + type_name(v) + " values depends on CPython object identity; not supported");
+    case Kind::Loop:
+      return v.o == other.o;
+    default:
+      fail("'sameas' on " + type_name(v) +
+           " values depends on CPython object identity; not supported");
   }
 }
 
 bool t_in(Interp&, const Value& v, CallArgs& a) { return contains(arg0(a, "in"), v); }
-bool t_filter(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "filter", {}), v.is_str() && find_filter(v.text()) != nullptr; }
-bool t_test(Interp&, const Value& v, CallArgs& a) { return bind_args(a, "test", {}), v.is_str() && find_test(v.text()) != nullptr; }
+bool t_filter(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "filter", {}), v.is_str() && find_filter(v.text()) != nullptr;
+}
+bool t_test(Interp&, const Value& v, CallArgs& a) {
+  return bind_args(a, "test", {}), v.is_str() && find_test(v.text()) != nullptr;
+}
 
 template <CmpOp op>
-bool t_compare(Interp&, const Value& v, CallArgs& a) { return compare(op, v, arg0(a, "compare")); }
+bool t_compare(Interp&, const Value& v, CallArgs& a) {
+  return compare(op, v, arg0(a, "compare"));
+}
 
 const std::unordered_map<std::string_view, TestFn>& tests() {
   static const std::unordered_map<std::string_view, TestFn> k = {
-      {"odd", t_odd}, {"even", t_even}, {"divisibleby", t_divisibleby}, {"defined", t_defined},
-      {"undefined", t_undefined}, {"filter", t_filter}, {"test", t_test}, {"none", t_none},
-      {"boolean", t_boolean}, {"false", t_false}, {"true", t_true}, {"integer", t_integer},
-      {"float", t_float}, {"lower", t_lower}, {"upper", t_upper}, {"string", t_string},
-      {"mapping", t_mapping}, {"number", t_number}, {"sequence", t_sequence},
-      {"iterable", t_iterable}, {"callable", t_callable}, {"sameas", t_sameas},
-      {"escaped", t_escaped}, {"in", t_in}, {"==", t_compare<CmpOp::Eq>}, {"eq", t_compare<CmpOp::Eq>},
-      {"equalto", t_compare<CmpOp::Eq>}, {"!=", t_compare<CmpOp::Ne>}, {"ne", t_compare<CmpOp::Ne>},
-      {">", t_compare<CmpOp::Gt>}, {"gt", t_compare<CmpOp::Gt>}, {"greaterthan", t_compare<CmpOp::Gt>},
-      {">=", t_compare<CmpOp::Ge>}, {"ge", t_compare<CmpOp::Ge>}, {"<", t_compare<CmpOp::Lt>},
-      {"lt", t_compare<CmpOp::Lt>}, {"lessthan", t_compare<CmpOp::Lt>}, {"<=", t_compare<CmpOp::Le>},
+      {"odd", t_odd},
+      {"even", t_even},
+      {"divisibleby", t_divisibleby},
+      {"defined", t_defined},
+      {"undefined", t_undefined},
+      {"filter", t_filter},
+      {"test", t_test},
+      {"none", t_none},
+      {"boolean", t_boolean},
+      {"false", t_false},
+      {"true", t_true},
+      {"integer", t_integer},
+      {"float", t_float},
+      {"lower", t_lower},
+      {"upper", t_upper},
+      {"string", t_string},
+      {"mapping", t_mapping},
+      {"number", t_number},
+      {"sequence", t_sequence},
+      {"iterable", t_iterable},
+      {"callable", t_callable},
+      {"sameas", t_sameas},
+      {"escaped", t_escaped},
+      {"in", t_in},
+      {"==", t_compare<CmpOp::Eq>},
+      {"eq", t_compare<CmpOp::Eq>},
+      {"equalto", t_compare<CmpOp::Eq>},
+      {"!=", t_compare<CmpOp::Ne>},
+      {"ne", t_compare<CmpOp::Ne>},
+      {">", t_compare<CmpOp::Gt>},
+      {"gt", t_compare<CmpOp::Gt>},
+      {"greaterthan", t_compare<CmpOp::Gt>},
+      {">=", t_compare<CmpOp::Ge>},
+      {"ge", t_compare<CmpOp::Ge>},
+      {"<", t_compare<CmpOp::Lt>},
+      {"lt", t_compare<CmpOp::Lt>},
+      {"lessthan", t_compare<CmpOp::Lt>},
+      {"<=", t_compare<CmpOp::Le>},
       {"le", t_compare<CmpOp::Le>}};
   return k;
 }
@@ -114,13 +182,15 @@ const std::unordered_map<std::string_view, TestFn>& tests() {
 // ---- globals ----
 
 std::int64_t int_arg(const Value& v, const char* func) {
-  if (v.kind != Kind::Int && v.kind != Kind::Bool) fail(str_cat("'", type_name(v), "' object cannot be interpreted as an integer (", func, ")"));
+  if (v.kind != Kind::Int && v.kind != Kind::Bool)
+    fail(str_cat("'", type_name(v), "' object cannot be interpreted as an integer (", func, ")"));
   return v.i;
 }
 
 Value g_range(Interp&, CallArgs& args) {
   if (!args.kw.empty()) fail("range() takes no keyword arguments");
-  if (args.pos.empty() || args.pos.size() > 3) fail(str_cat("range expected at most 3 arguments, got ", args.pos.size()));
+  if (args.pos.empty() || args.pos.size() > 3)
+    fail(str_cat("range expected at most 3 arguments, got ", args.pos.size()));
   std::int64_t start = 0, stop, step = 1;
   if (args.pos.size() == 1) {
     stop = int_arg(args.pos[0], "range");
@@ -130,17 +200,20 @@ Value g_range(Interp&, CallArgs& args) {
     if (args.pos.size() == 3) step = int_arg(args.pos[2], "range");
   }
   if (step == 0) fail("range() arg 3 must not be zero");
-  const __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+  const __int128 span =
+      step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
   const __int128 abs_step = step > 0 ? step : -static_cast<__int128>(step);
   const __int128 len = span <= 0 ? 0 : (span + abs_step - 1) / abs_step;
-  if (len > 100000) fail("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
+  if (len > 100000)
+    fail("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
   return Value::range(start, stop, step);
 }
 
 // dict(*args, **kwargs): a mapping or an iterable of pairs, then keywords.
 std::shared_ptr<DictObj> dict_from(CallArgs& args, const char* func) {
   auto d = std::make_shared<DictObj>();
-  if (args.pos.size() > 1) fail(str_cat(func, " expected at most 1 argument, got ", args.pos.size()));
+  if (args.pos.size() > 1)
+    fail(str_cat(func, " expected at most 1 argument, got ", args.pos.size()));
   if (!args.pos.empty()) {
     const Value& src = args.pos[0];
     if (src.kind == Kind::Dict || src.kind == Kind::Namespace) {
@@ -148,7 +221,9 @@ std::shared_ptr<DictObj> dict_from(CallArgs& args, const char* func) {
     } else {
       for (const Value& pair : iterate(src)) {
         const std::vector<Value> kv = iterate(pair);
-        if (kv.size() != 2) fail(str_cat("dictionary update sequence element has length ", kv.size(), "; 2 is required"));
+        if (kv.size() != 2)
+          fail(str_cat("dictionary update sequence element has length ", kv.size(),
+                       "; 2 is required"));
         d->set(kv[0], kv[1]);
       }
     }
@@ -163,7 +238,8 @@ Value g_namespace(Interp& in, CallArgs& args) {
   std::shared_ptr<DictObj> d = dict_from(args, "namespace");
   for (const auto& [k, v] : d->items) {
     if (k.is_str() && !k.text().empty() && k.text()[0] == '_') {
-      fail("Chat templates cannot store underscore-prefixed attributes on a namespace, but got " + py::repr(k.text()) + ". Please rename the attribute.");
+      fail("Chat templates cannot store underscore-prefixed attributes on a namespace, but got " +
+           py::repr(k.text()) + ". Please rename the attribute.");
     }
   }
   in.namespaces.push_back(d);
@@ -183,7 +259,8 @@ Value g_strftime_now(Interp&, CallArgs& args) {
   localtime_r(&now, &local);
   char buf[512];
   const std::size_t n = std::strftime(buf, sizeof buf, a[0]->text().c_str(), &local);
-  if (n == 0 && !a[0]->text().empty()) fail("strftime_now: format produced no output or is too long");
+  if (n == 0 && !a[0]->text().empty())
+    fail("strftime_now: format produced no output or is too long");
   return Value::str(std::string(buf, n));
 }
 
@@ -203,7 +280,9 @@ Value g_joiner(Interp&, CallArgs& args) {
 
 Value g_unsupported(const char* name) {
   const std::string n = name;
-  return Value::callable(n, [n](Interp&, CallArgs&) -> Value { fail(n + "() is not supported by r1kit's chat-template interpreter"); });
+  return Value::callable(n, [n](Interp&, CallArgs&) -> Value {
+    fail(n + "() is not supported by r1kit's chat-template interpreter");
+  });
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Values with Python semantics (see internal/jinja_value.h): what str(), repr(), bool(), ==, <,
 // len(), iter() and json.dumps do with the types a chat template sees.
+#include "core/tokenizer/internal/jinja_value.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/tokenizer/internal/jinja_value.h"
 #include "core/tokenizer/internal/py_text.h"
 
 namespace r1::tokenizer::jinja {
@@ -65,7 +66,8 @@ Value Value::iterator(std::vector<Value> items, std::string type_name) {
 }
 Value Value::range(std::int64_t start, std::int64_t stop, std::int64_t step) {
   std::vector<Value> items;
-  for (std::int64_t k = start; step > 0 ? k < stop : k > stop; k += step) items.push_back(integer(k));
+  for (std::int64_t k = start; step > 0 ? k < stop : k > stop; k += step)
+    items.push_back(integer(k));
   Value v = seq(std::move(items), SeqKind::Range);
   SeqObj& o = v.as_seq();
   o.start = start, o.stop = stop, o.step = step;
@@ -146,14 +148,21 @@ void DictObj::set(Value key, Value value) {
 bool truthy(const Value& v) {
   switch (v.kind) {
     case Kind::Undefined:
-    case Kind::None: return false;
+    case Kind::None:
+      return false;
     case Kind::Bool:
-    case Kind::Int: return v.i != 0;
-    case Kind::Float: return v.f != 0.0;
-    case Kind::Str: return !v.text().empty();
-    case Kind::Seq: return v.as_seq().kind == SeqKind::Iterator || !v.as_seq().items.empty();
-    case Kind::Dict: return !v.as_dict().items.empty();
-    default: return true;
+    case Kind::Int:
+      return v.i != 0;
+    case Kind::Float:
+      return v.f != 0.0;
+    case Kind::Str:
+      return !v.text().empty();
+    case Kind::Seq:
+      return v.as_seq().kind == SeqKind::Iterator || !v.as_seq().items.empty();
+    case Kind::Dict:
+      return !v.as_dict().items.empty();
+    default:
+      return true;
   }
 }
 
@@ -179,46 +188,68 @@ std::string dict_repr(const DictObj& d) {
 
 std::string seq_repr(const SeqObj& s) {
   switch (s.kind) {
-    case SeqKind::List: return "[" + join_repr(s.items) + "]";
-    case SeqKind::Tuple: return "(" + join_repr(s.items) + (s.items.size() == 1 ? ",)" : ")");
+    case SeqKind::List:
+      return "[" + join_repr(s.items) + "]";
+    case SeqKind::Tuple:
+      return "(" + join_repr(s.items) + (s.items.size() == 1 ? ",)" : ")");
     case SeqKind::Range:
-      return str_cat("range(", s.start, ", ", s.stop, s.step != 1 ? str_cat(", ", s.step) : "", ")");
-    case SeqKind::Keys: return "dict_keys([" + join_repr(s.items) + "])";
-    case SeqKind::Values: return "dict_values([" + join_repr(s.items) + "])";
-    case SeqKind::Items: return "dict_items([" + join_repr(s.items) + "])";
-    case SeqKind::Iterator: break;
+      return str_cat("range(", s.start, ", ", s.stop, s.step != 1 ? str_cat(", ", s.step) : "",
+                     ")");
+    case SeqKind::Keys:
+      return "dict_keys([" + join_repr(s.items) + "])";
+    case SeqKind::Values:
+      return "dict_values([" + join_repr(s.items) + "])";
+    case SeqKind::Items:
+      return "dict_items([" + join_repr(s.items) + "])";
+    case SeqKind::Iterator:
+      break;
   }
-  fail("cannot print a " + s.type_name + " (Python prints its memory address); convert it with |list");
+  fail("cannot print a " + s.type_name +
+       " (Python prints its memory address); convert it with |list");
 }
 
 }  // namespace
 
 std::string to_str(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "";
-    case Kind::Str: return v.text();
-    default: return repr(v);
+    case Kind::Undefined:
+      return "";
+    case Kind::Str:
+      return v.text();
+    default:
+      return repr(v);
   }
 }
 
 std::string repr(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "Undefined";
-    case Kind::None: return "None";
-    case Kind::Bool: return v.i != 0 ? "True" : "False";
-    case Kind::Int: return std::to_string(v.i);
-    case Kind::Float: return py::float_repr(v.f);
-    case Kind::Str: return v.markup ? "Markup(" + py::repr(v.text()) + ")" : py::repr(v.text());
-    case Kind::Seq: return seq_repr(v.as_seq());
-    case Kind::Dict: return dict_repr(v.as_dict());
-    case Kind::Namespace: return "<Namespace " + dict_repr(v.as_dict()) + ">";
+    case Kind::Undefined:
+      return "Undefined";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return v.i != 0 ? "True" : "False";
+    case Kind::Int:
+      return std::to_string(v.i);
+    case Kind::Float:
+      return py::float_repr(v.f);
+    case Kind::Str:
+      return v.markup ? "Markup(" + py::repr(v.text()) + ")" : py::repr(v.text());
+    case Kind::Seq:
+      return seq_repr(v.as_seq());
+    case Kind::Dict:
+      return dict_repr(v.as_dict());
+    case Kind::Namespace:
+      return "<Namespace " + dict_repr(v.as_dict()) + ">";
     case Kind::Loop: {
       const LoopObj& l = v.as_loop();
       return str_cat("<LoopContext ", l.index0 + 1, "/", l.items.size(), ">");
     }
-    case Kind::Callable: break;
+    case Kind::Callable:
+      break;
   }
-  fail("cannot print the callable '" + v.as_callable().name + "' (Python prints its memory address)");
+  fail("cannot print the callable '" + v.as_callable().name +
+       "' (Python prints its memory address)");
 }
 
 namespace {
@@ -270,8 +301,10 @@ bool equal(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case Kind::Undefined:
-    case Kind::None: return true;
-    case Kind::Str: return a.text() == b.text();
+    case Kind::None:
+      return true;
+    case Kind::Str:
+      return a.text() == b.text();
     case Kind::Seq: {
       const SeqObj &x = a.as_seq(), &y = b.as_seq();
       if (x.kind != y.kind) return false;
@@ -288,7 +321,8 @@ bool equal(const Value& a, const Value& b) {
       }
       return true;
     }
-    default: return a.o == b.o;
+    default:
+      return a.o == b.o;
   }
 }
 
@@ -308,21 +342,27 @@ bool less(const Value& a, const Value& b) {
 
 std::int64_t length(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return 0;
-    case Kind::Str: return static_cast<std::int64_t>(py::cp_count(v.text()));
+    case Kind::Undefined:
+      return 0;
+    case Kind::Str:
+      return static_cast<std::int64_t>(py::cp_count(v.text()));
     case Kind::Seq:
       if (v.as_seq().kind == SeqKind::Iterator) break;
       return static_cast<std::int64_t>(v.as_seq().items.size());
-    case Kind::Dict: return static_cast<std::int64_t>(v.as_dict().items.size());
-    case Kind::Loop: return static_cast<std::int64_t>(v.as_loop().items.size());
-    default: break;
+    case Kind::Dict:
+      return static_cast<std::int64_t>(v.as_dict().items.size());
+    case Kind::Loop:
+      return static_cast<std::int64_t>(v.as_loop().items.size());
+    default:
+      break;
   }
   fail("object of type '" + type_name(v) + "' has no len()");
 }
 
 std::vector<Value> iterate(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return {};
+    case Kind::Undefined:
+      return {};
     case Kind::Str: {
       std::vector<Value> out;
       const std::string& s = v.text();
@@ -346,33 +386,52 @@ std::vector<Value> iterate(const Value& v) {
       for (const auto& [k, val] : v.as_dict().items) keys.push_back(k);
       return keys;
     }
-    default: break;
+    default:
+      break;
   }
   fail("'" + type_name(v) + "' object is not iterable");
 }
 
 std::string type_name(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "Undefined";
-    case Kind::None: return "NoneType";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::Float: return "float";
-    case Kind::Str: return v.markup ? "Markup" : "str";
-    case Kind::Dict: return "dict";
-    case Kind::Namespace: return "TemplateNamespace";
-    case Kind::Callable: return "function";
-    case Kind::Loop: return "LoopContext";
-    case Kind::Seq: break;
+    case Kind::Undefined:
+      return "Undefined";
+    case Kind::None:
+      return "NoneType";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::Str:
+      return v.markup ? "Markup" : "str";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Namespace:
+      return "TemplateNamespace";
+    case Kind::Callable:
+      return "function";
+    case Kind::Loop:
+      return "LoopContext";
+    case Kind::Seq:
+      break;
   }
   switch (v.as_seq().kind) {
-    case SeqKind::List: return "list";
-    case SeqKind::Tuple: return "tuple";
-    case SeqKind::Range: return "range";
-    case SeqKind::Keys: return "dict_keys";
-    case SeqKind::Values: return "dict_values";
-    case SeqKind::Items: return "dict_items";
-    case SeqKind::Iterator: break;
+    case SeqKind::List:
+      return "list";
+    case SeqKind::Tuple:
+      return "tuple";
+    case SeqKind::Range:
+      return "range";
+    case SeqKind::Keys:
+      return "dict_keys";
+    case SeqKind::Values:
+      return "dict_values";
+    case SeqKind::Items:
+      return "dict_items";
+    case SeqKind::Iterator:
+      break;
   }
   return v.as_seq().type_name;
 }
@@ -389,7 +448,8 @@ bool contains(const Value& container, const Value& item) {
         fail("'in <string>' requires string as left operand, not " + type_name(item));
       }
       return container.text().find(item.text()) != std::string::npos;
-    case Kind::Dict: return container.as_dict().find(item) != nullptr;
+    case Kind::Dict:
+      return container.as_dict().find(item) != nullptr;
     case Kind::Undefined:
     case Kind::Seq: {
       if (container.kind == Kind::Seq && container.as_seq().kind == SeqKind::Iterator) {
@@ -401,129 +461,12 @@ bool contains(const Value& container, const Value& item) {
         return false;
       }
       const std::vector<Value> items = iterate(container);
-      return std::any_of(items.begin(), items.end(), [&](const Value& x) { return equal(x, item); });
+      return std::any_of(items.begin(), items.end(),
+                         [&](const Value& x) { return equal(x, item); });
     }
-    default: fail("argument of type '" + type_name(container) + "' is not iterable");
+    default:
+      fail("argument of type '" + type_name(container) + "' is not iterable");
   }
-}
-
-namespace {
-
-template <typename Json>
-Value from_json_impl(const Json& j) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::null: return Value::none();
-    case nlohmann::json::value_t::boolean: return Value::boolean(j.template get<bool>());
-    case nlohmann::json::value_t::number_integer: return Value::integer(j.template get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned: {
-      const auto u = j.template get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(INT64_MAX)) {
-        throw Error(str_cat("chat template variable: integer ", u, " is outside the 64-bit range r1kit supports"));
-      }
-      return Value::integer(static_cast<std::int64_t>(u));
-    }
-    case nlohmann::json::value_t::number_float: return Value::number(j.template get<double>());
-    case nlohmann::json::value_t::string: return Value::str(j.template get<std::string>());
-    case nlohmann::json::value_t::array: {
-      std::vector<Value> items;
-      items.reserve(j.size());
-      for (const auto& x : j) items.push_back(from_json_impl(x));
-      return Value::seq(std::move(items));
-    }
-    case nlohmann::json::value_t::object: {
-      auto d = std::make_shared<DictObj>();
-      for (auto it = j.begin(); it != j.end(); ++it) d->set(Value::str(it.key()), from_json_impl(it.value()));
-      return Value::dict(std::move(d));
-    }
-    default: throw Error("chat template variable: binary JSON values are not supported");
-  }
-}
-
-struct JsonWriter {
-  const JsonDumpOptions& opt;
-  std::string out;
-
-  void newline(int level) {
-    out += '\n';
-    for (int k = 0; k < level; ++k) out += *opt.indent;
-  }
-
-  std::string key_text(const Value& k) {
-    switch (k.kind) {
-      case Kind::Str: return k.text();
-      case Kind::Float: return std::isnan(k.f) ? "NaN" : std::isinf(k.f) ? (k.f > 0 ? "Infinity" : "-Infinity") : py::float_repr(k.f);
-      case Kind::Bool: return k.i != 0 ? "true" : "false";
-      case Kind::Int: return std::to_string(k.i);
-      case Kind::None: return "null";
-      default: fail("keys must be str, int, float, bool or None, not " + type_name(k));
-    }
-  }
-
-  void write(const Value& v, int level) {
-    switch (v.kind) {
-      case Kind::None: out += "null"; return;
-      case Kind::Bool: out += v.i != 0 ? "true" : "false"; return;
-      case Kind::Int: out += std::to_string(v.i); return;
-      case Kind::Float:
-        out += std::isnan(v.f) ? "NaN" : std::isinf(v.f) ? (v.f > 0 ? "Infinity" : "-Infinity") : py::float_repr(v.f);
-        return;
-      case Kind::Str: py::append_json_string(out, v.text()); return;
-      case Kind::Seq:
-        if (v.as_seq().kind == SeqKind::List || v.as_seq().kind == SeqKind::Tuple) return write_list(v.as_seq().items, level);
-        break;
-      case Kind::Dict: return write_dict(v.as_dict(), level);
-      default: break;
-    }
-    fail("Object of type " + type_name(v) + " is not JSON serializable");
-  }
-
-  void write_list(const std::vector<Value>& items, int level) {
-    if (items.empty()) {
-      out += "[]";
-      return;
-    }
-    out += '[';
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (k > 0) out += opt.item_separator;
-      if (opt.indent) newline(level + 1);
-      write(items[k], level + 1);
-    }
-    if (opt.indent) newline(level);
-    out += ']';
-  }
-
-  void write_dict(const DictObj& d, int level) {
-    if (d.items.empty()) {
-      out += "{}";
-      return;
-    }
-    std::vector<const std::pair<Value, Value>*> items;
-    for (const auto& kv : d.items) items.push_back(&kv);
-    if (opt.sort_keys) {
-      std::stable_sort(items.begin(), items.end(), [](const auto* a, const auto* b) { return less(a->first, b->first); });
-    }
-    out += '{';
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (k > 0) out += opt.item_separator;
-      if (opt.indent) newline(level + 1);
-      py::append_json_string(out, key_text(items[k]->first));
-      out += opt.key_separator;
-      write(items[k]->second, level + 1);
-    }
-    if (opt.indent) newline(level);
-    out += '}';
-  }
-};
-
-}  // namespace
-
-Value from_json(const nlohmann::ordered_json& j) { return from_json_impl(j); }
-Value from_json(const nlohmann::json& j) { return from_json_impl(j); }
-
-std::string dump_json(const Value& v, const JsonDumpOptions& options) {
-  JsonWriter w{options, {}};
-  w.write(v, 0);
-  return std::move(w.out);
 }
 
 }  // namespace r1::tokenizer::jinja

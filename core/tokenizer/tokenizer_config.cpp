@@ -33,24 +33,31 @@ constexpr const char* kNamedTokens[] = {"bos_token", "eos_token", "unk_token", "
                                         "pad_token", "cls_token", "mask_token"};
 
 bool is_named_token(const std::string& key) {
-  return std::any_of(std::begin(kNamedTokens), std::end(kNamedTokens), [&](const char* k) { return key == k; });
+  return std::any_of(std::begin(kNamedTokens), std::end(kNamedTokens),
+                     [&](const char* k) { return key == k; });
 }
 
-[[noreturn]] void fail_key(const std::string& origin, const std::string& key, const std::string& expected, const json& found) {
-  throw Error(str_cat(origin, ": ", key, ": expected ", expected, ", found ", hf::json_excerpt(found)));
+[[noreturn]] void fail_key(const std::string& origin, const std::string& key,
+                           const std::string& expected, const json& found) {
+  throw Error(
+      str_cat(origin, ": ", key, ": expected ", expected, ", found ", hf::json_excerpt(found)));
 }
 
 // A special token: a string, an AddedToken object, or null. Objects need a string "content"
 // and, when "__type" is present, "__type": "AddedToken".
-std::optional<std::string> read_token(const json& v, const std::string& origin, const std::string& key) {
-  constexpr const char* kExpected = "a string, null or an AddedToken object {\"__type\": \"AddedToken\", \"content\": ...}";
+std::optional<std::string> read_token(const json& v, const std::string& origin,
+                                      const std::string& key) {
+  constexpr const char* kExpected =
+      "a string, null or an AddedToken object {\"__type\": \"AddedToken\", \"content\": ...}";
   if (v.is_null()) return std::nullopt;
   if (v.is_string()) return v.get<std::string>();
   if (!v.is_object()) fail_key(origin, key, kExpected, v);
   const auto type = v.find("__type");
-  if (type != v.end() && *type != "AddedToken") fail_key(origin, key + ".__type", "\"AddedToken\"", *type);
+  if (type != v.end() && *type != "AddedToken")
+    fail_key(origin, key + ".__type", "\"AddedToken\"", *type);
   const auto content = v.find("content");
-  if (content == v.end() || !content->is_string()) fail_key(origin, key + ".content", "a string", content == v.end() ? json("nothing") : *content);
+  if (content == v.end() || !content->is_string())
+    fail_key(origin, key + ".content", "a string", content == v.end() ? json("nothing") : *content);
   return content->get<std::string>();
 }
 
@@ -58,7 +65,8 @@ std::optional<std::string> read_token(const json& v, const std::string& origin, 
 // values are left alone by transformers).
 std::optional<std::string> model_specific_token(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.value("__type", "") == "AddedToken" && v.contains("content") && v["content"].is_string()) {
+  if (v.is_object() && v.value("__type", "") == "AddedToken" && v.contains("content") &&
+      v["content"].is_string()) {
     return v["content"].get<std::string>();
   }
   return std::nullopt;
@@ -75,7 +83,8 @@ std::optional<bool> read_bool(const json& j, const std::string& origin, const ch
 std::string read_template_file(const fs::path& path) {
   const std::string raw = core::read_file(path);
   const std::size_t bad = py::find_invalid_utf8(raw);
-  if (bad != std::string::npos) throw Error(str_cat(path.string(), ": not valid UTF-8 at byte ", bad));
+  if (bad != std::string::npos)
+    throw Error(str_cat(path.string(), ": not valid UTF-8 at byte ", bad));
   std::string text;
   text.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -96,14 +105,18 @@ void read_chat_templates(const json& j, const std::string& origin, TokenizerConf
     c.chat_templates["default"] = it->get<std::string>();
     return;
   }
-  if (!it->is_array()) fail_key(origin, "chat_template", "a string or a list of {\"name\", \"template\"} objects", *it);
+  if (!it->is_array())
+    fail_key(origin, "chat_template", "a string or a list of {\"name\", \"template\"} objects",
+             *it);
   for (std::size_t k = 0; k < it->size(); ++k) {
     const json& entry = (*it)[k];
     const std::string where = str_cat("chat_template[", k, "]");
-    if (!entry.is_object()) fail_key(origin, where, "an object {\"name\": ..., \"template\": ...}", entry);
+    if (!entry.is_object())
+      fail_key(origin, where, "an object {\"name\": ..., \"template\": ...}", entry);
     for (const char* field : {"name", "template"}) {
       if (!entry.contains(field) || !entry[field].is_string()) {
-        fail_key(origin, where + "." + field, "a string", entry.contains(field) ? entry[field] : json("nothing"));
+        fail_key(origin, where + "." + field, "a string",
+                 entry.contains(field) ? entry[field] : json("nothing"));
       }
     }
     c.chat_templates[entry["name"].get<std::string>()] = entry["template"].get<std::string>();
@@ -111,8 +124,10 @@ void read_chat_templates(const json& j, const std::string& origin, TokenizerConf
 }
 
 void check_template_name(const std::string& name, const fs::path& dir) {
-  if (name.empty() || name == "." || name == ".." || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
-    throw Error(str_cat(dir.string(), ": chat template name ", py::repr(name), " cannot be a file name in ", kTemplateDir, "/"));
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
+    throw Error(str_cat(dir.string(), ": chat template name ", py::repr(name),
+                        " cannot be a file name in ", kTemplateDir, "/"));
   }
 }
 
@@ -145,11 +160,15 @@ struct Node {
   }
   const Node* find(const std::string& key) const { return const_cast<Node*>(this)->find(key); }
   void set(const std::string& key, Node value) {
-    if (Node* n = find(key)) *n = std::move(value);
-    else members.emplace_back(key, std::move(value));
+    if (Node* n = find(key))
+      *n = std::move(value);
+    else
+      members.emplace_back(key, std::move(value));
   }
   void erase(const std::string& key) {
-    members.erase(std::remove_if(members.begin(), members.end(), [&](const auto& kv) { return kv.first == key; }), members.end());
+    members.erase(std::remove_if(members.begin(), members.end(),
+                                 [&](const auto& kv) { return kv.first == key; }),
+                  members.end());
   }
 };
 
@@ -162,7 +181,9 @@ class NodeBuilder {
   bool number_unsigned(json::number_unsigned_t v) { return add(num(std::to_string(v))); }
   bool number_float(json::number_float_t v, const json::string_t& s) {
     // Without '.', 'e' or 'E' it is an integer beyond 64 bits: a Python int, kept as written.
-    return add(num(s.find_first_of(".eE") == std::string::npos ? s : std::isinf(v) ? (v > 0 ? "Infinity" : "-Infinity") : py::float_repr(v)));
+    return add(num(s.find_first_of(".eE") == std::string::npos ? s
+                   : std::isinf(v)                             ? (v > 0 ? "Infinity" : "-Infinity")
+                                                               : py::float_repr(v)));
   }
   bool string(json::string_t& v) { return add(Node::str(std::move(v))); }
   bool binary(json::binary_t&) { return false; }
@@ -212,12 +233,22 @@ class NodeBuilder {
 
 // json.dumps(node, indent=2, sort_keys=True, ensure_ascii=False).
 void write_node(std::string& out, const Node& n, int level) {
-  const auto newline = [&](int l) { out += '\n' + std::string(static_cast<std::size_t>(2 * l), ' '); };
+  const auto newline = [&](int l) {
+    out += '\n' + std::string(static_cast<std::size_t>(2 * l), ' ');
+  };
   switch (n.type) {
-    case Node::Null: out += "null"; return;
-    case Node::Bool: out += n.b ? "true" : "false"; return;
-    case Node::Num: out += n.text; return;
-    case Node::Str: py::append_json_string(out, n.text); return;
+    case Node::Null:
+      out += "null";
+      return;
+    case Node::Bool:
+      out += n.b ? "true" : "false";
+      return;
+    case Node::Num:
+      out += n.text;
+      return;
+    case Node::Str:
+      py::append_json_string(out, n.text);
+      return;
     case Node::Arr:
       if (n.items.empty()) return void(out += "[]");
       out += '[';
@@ -233,7 +264,8 @@ void write_node(std::string& out, const Node& n, int level) {
       if (n.members.empty()) return void(out += "{}");
       std::vector<const std::pair<std::string, Node>*> sorted;
       for (const auto& m : n.members) sorted.push_back(&m);
-      std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto* a, const auto* b) { return a->first < b->first; });
       out += '{';
       for (std::size_t k = 0; k < sorted.size(); ++k) {
         if (k > 0) out += ',';
@@ -289,7 +321,8 @@ std::vector<std::pair<std::string, std::string>> TokenizerConfig::special_tokens
     }
     return nullptr;
   };
-  const std::optional<std::string>* fields[] = {&bos_token, &eos_token, &unk_token, nullptr, &pad_token, nullptr, nullptr};
+  const std::optional<std::string>* fields[] = {&bos_token, &eos_token, &unk_token, nullptr,
+                                                &pad_token, nullptr,    nullptr};
   for (std::size_t k = 0; k < std::size(kNamedTokens); ++k) {
     if (fields[k] != nullptr) {
       if (*fields[k]) out.emplace_back(kNamedTokens[k], **fields[k]);
@@ -310,22 +343,30 @@ TokenizerConfig load_tokenizer_config(const fs::path& dir) {
   if (fs::exists(path)) {
     c.raw_json = core::read_file(path);
     const json j = hf::parse_json_strict(c.raw_json, c.origin);
-    if (!j.is_object()) throw Error(str_cat(c.origin, ": expected a JSON object, found ", hf::json_excerpt(j)));
-    c.bos_token = j.contains("bos_token") ? read_token(j["bos_token"], c.origin, "bos_token") : std::nullopt;
-    c.eos_token = j.contains("eos_token") ? read_token(j["eos_token"], c.origin, "eos_token") : std::nullopt;
-    c.unk_token = j.contains("unk_token") ? read_token(j["unk_token"], c.origin, "unk_token") : std::nullopt;
-    c.pad_token = j.contains("pad_token") ? read_token(j["pad_token"], c.origin, "pad_token") : std::nullopt;
+    if (!j.is_object())
+      throw Error(str_cat(c.origin, ": expected a JSON object, found ", hf::json_excerpt(j)));
+    c.bos_token =
+        j.contains("bos_token") ? read_token(j["bos_token"], c.origin, "bos_token") : std::nullopt;
+    c.eos_token =
+        j.contains("eos_token") ? read_token(j["eos_token"], c.origin, "eos_token") : std::nullopt;
+    c.unk_token =
+        j.contains("unk_token") ? read_token(j["unk_token"], c.origin, "unk_token") : std::nullopt;
+    c.pad_token =
+        j.contains("pad_token") ? read_token(j["pad_token"], c.origin, "pad_token") : std::nullopt;
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
       if (key == "sep_token" || key == "cls_token" || key == "mask_token") {
-        if (auto t = read_token(it.value(), c.origin, key)) c.other_special_tokens.emplace_back(key, *t);
-      } else if (!is_named_token(key) && key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0) {
+        if (auto t = read_token(it.value(), c.origin, key))
+          c.other_special_tokens.emplace_back(key, *t);
+      } else if (!is_named_token(key) && key.size() > 6 &&
+                 key.compare(key.size() - 6, 6, "_token") == 0) {
         if (auto t = model_specific_token(it.value())) c.other_special_tokens.emplace_back(key, *t);
       }
     }
     if (const auto extra = j.find("extra_special_tokens"); extra != j.end() && extra->is_object()) {
       for (auto it = extra->begin(); it != extra->end(); ++it) {
-        if (auto t = model_specific_token(it.value())) c.other_special_tokens.emplace_back(it.key(), *t);
+        if (auto t = model_specific_token(it.value()))
+          c.other_special_tokens.emplace_back(it.key(), *t);
       }
     }
     c.add_bos_token = read_bool(j, c.origin, "add_bos_token").value_or(false);
@@ -341,7 +382,8 @@ TokenizerConfig load_tokenizer_config(const fs::path& dir) {
   if (fs::exists(dir / kTemplateFile)) files["default"] = read_template_file(dir / kTemplateFile);
   if (fs::is_directory(dir / kTemplateDir)) {
     for (const auto& entry : fs::directory_iterator(dir / kTemplateDir)) {
-      if (entry.path().extension() == ".jinja") files[entry.path().stem().string()] = read_template_file(entry.path());
+      if (entry.path().extension() == ".jinja")
+        files[entry.path().stem().string()] = read_template_file(entry.path());
     }
   }
   if (!files.empty()) c.chat_templates = std::move(files);
@@ -349,15 +391,18 @@ TokenizerConfig load_tokenizer_config(const fs::path& dir) {
 }
 
 void save_tokenizer_config(const TokenizerConfig& config, const fs::path& dir) {
-  const std::string origin = config.origin.empty() ? (dir / "tokenizer_config.json").string() : config.origin;
+  const std::string origin =
+      config.origin.empty() ? (dir / "tokenizer_config.json").string() : config.origin;
   hf::parse_json_strict(config.raw_json, origin);  // validates, with a message naming the place
   NodeBuilder builder;
   json::sax_parse(config.raw_json, &builder);
   Node& root = builder.root;
   if (root.type != Node::Obj) throw Error(origin + ": raw_json is not a JSON object");
   const auto set_token = [&](const char* key, const std::optional<std::string>& value) {
-    if (value) root.set(key, Node::str(*value));
-    else if (root.find(key) != nullptr) root.set(key, Node());
+    if (value)
+      root.set(key, Node::str(*value));
+    else if (root.find(key) != nullptr)
+      root.set(key, Node());
   };
   set_token("bos_token", config.bos_token);
   set_token("eos_token", config.eos_token);
@@ -365,14 +410,17 @@ void save_tokenizer_config(const TokenizerConfig& config, const fs::path& dir) {
   set_token("pad_token", config.pad_token);
   // Tokens that came from the "extra_special_tokens" object stay there.
   std::set<std::string> in_extra;
-  if (const Node* extra = root.find("extra_special_tokens"); extra != nullptr && extra->type == Node::Obj) {
+  if (const Node* extra = root.find("extra_special_tokens");
+      extra != nullptr && extra->type == Node::Obj) {
     for (const auto& [k, v] : extra->members) in_extra.insert(k);
   }
   for (const auto& [key, value] : config.other_special_tokens) {
     if (in_extra.count(key) == 0) root.set(key, Node::str(value));
   }
-  if (config.add_bos_token || root.find("add_bos_token") != nullptr) root.set("add_bos_token", Node::boolean(config.add_bos_token));
-  if (config.add_eos_token || root.find("add_eos_token") != nullptr) root.set("add_eos_token", Node::boolean(config.add_eos_token));
+  if (config.add_bos_token || root.find("add_bos_token") != nullptr)
+    root.set("add_bos_token", Node::boolean(config.add_bos_token));
+  if (config.add_eos_token || root.find("add_eos_token") != nullptr)
+    root.set("add_eos_token", Node::boolean(config.add_eos_token));
   if (config.tokenizer_class) root.set("tokenizer_class", Node::str(*config.tokenizer_class));
   root.erase("chat_template");
   fs::create_directories(dir);

@@ -1,7 +1,8 @@
-// The parsed form of a chat template: jinja2's token stream and node tree, reduced to the statements
-// and expressions the interpreter runs. lex() reproduces jinja2's lexer with trim_blocks and
-// lstrip_blocks (transformers' settings); parse() reproduces its parser, including which unknown
-// filters and tests are reported at compile time (outside if-statements and conditional expressions).
+// The parsed form of a chat template: jinja2's token stream and node tree, reduced to the
+// statements and expressions the interpreter runs. lex() reproduces jinja2's lexer with trim_blocks
+// and lstrip_blocks (transformers' settings); parse() reproduces its parser, including which
+// unknown filters and tests are reported at compile time (outside if-statements and conditional
+// expressions).
 #pragma once
 
 #include <cstdint>
@@ -16,12 +17,23 @@
 namespace r1::tokenizer::jinja {
 
 enum class Tok : std::uint8_t {
-  Data, VarBegin, VarEnd, BlockBegin, BlockEnd, Name, String, Int, Float, Op, Eof, Error
+  Data,
+  VarBegin,
+  VarEnd,
+  BlockBegin,
+  BlockEnd,
+  Name,
+  String,
+  Int,
+  Float,
+  Op,
+  Eof,
+  Error
 };
 
 struct Token {
   Tok type = Tok::Eof;
-  std::string text;     // Data / Name / String (unescaped) / Op / Error (the message)
+  std::string text;  // Data / Name / String (unescaped) / Op / Error (the message)
   std::int64_t ival = 0;
   double fval = 0.0;
   int line = 1, col = 1;
@@ -37,10 +49,32 @@ using TestFn = bool (*)(Interp&, const Value& input, CallArgs& args);
 // nullptr for names jinja2 or r1kit does not have.
 FilterFn find_filter(std::string_view name);
 TestFn find_test(std::string_view name);
+// The error for a filter find_filter() lacks: jinja2's "No filter named 'x'.", or for the jinja2
+// filters r1kit does not implement (urlize, wordwrap, ...) a message saying so.
+std::string missing_filter_message(std::string_view name);
 
 enum class ExprKind : std::uint8_t {
-  Const, Name, Getattr, Getitem, Slice, Call, Filter, Test, Neg, Pos, Not, And, Or, Binary,
-  Concat, Compare, CondExpr, List, Tuple, Dict, NSRef
+  Const,
+  Name,
+  Getattr,
+  Getitem,
+  Slice,
+  Call,
+  Filter,
+  Test,
+  Neg,
+  Pos,
+  Not,
+  And,
+  Or,
+  Binary,
+  Concat,
+  Compare,
+  CondExpr,
+  List,
+  Tuple,
+  Dict,
+  NSRef
 };
 enum class BinOp : std::uint8_t { Add, Sub, Mul, Div, FloorDiv, Mod, Pow };
 enum class CmpOp : std::uint8_t { Eq, Ne, Lt, Le, Gt, Ge, In, NotIn };
@@ -70,7 +104,18 @@ struct Expr {
 };
 
 enum class StmtKind : std::uint8_t {
-  Output, For, If, Set, SetBlock, Macro, CallBlock, FilterBlock, With, Break, Continue, Generation
+  Output,
+  For,
+  If,
+  Set,
+  SetBlock,
+  Macro,
+  CallBlock,
+  FilterBlock,
+  With,
+  Break,
+  Continue,
+  Generation
 };
 
 struct Stmt;

@@ -39,7 +39,9 @@ struct Interp {
   // {% generation %} spans as transformers computes them: code points of out[0] before the
   // block, and that plus the block's length.
   std::vector<std::pair<std::size_t, std::size_t>> spans;
-  int line = 0;                                    // line of the node being evaluated
+  int line = 0;                                      // line of the node being evaluated
+  int call_depth = 0;                                // nested macro calls and recursive loops
+  std::size_t root_bytes_counted = 0, root_cps = 0;  // code points of out[0] (append-only) so far
   // Every scope and namespace made while rendering: run() clears them at the end, which breaks
   // the reference cycles macros (closures stored in their own scope) and namespaces can form.
   std::vector<ScopePtr> scopes;
@@ -93,9 +95,7 @@ std::optional<Value> method_of(const Value& self, const std::string& name);
 std::optional<Value> python_attr(const Value& obj, const std::string& name);
 // Filters of the second registry (jinja_seq_filters.cpp), for find_filter.
 FilterFn find_sequence_filter(std::string_view name);
-// jinja2 filters r1kit does not implement (urlize, wordwrap, ...): named in the error instead
-// of "No filter named".
-bool is_unsupported_jinja2_filter(std::string_view name);
+
 
 Value binary_op(BinOp op, const Value& a, const Value& b);
 Value negate(const Value& v);

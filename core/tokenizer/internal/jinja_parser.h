@@ -25,6 +25,8 @@ inline Want op(const char* o) { return {Tok::Op, o}; }
 std::string describe(const Token& t);
 std::string describe(const Want& w);
 
+struct DepthGuard;
+
 class Parser {
  public:
   Parser(std::string_view source, const std::string& name);
@@ -42,6 +44,7 @@ class Parser {
   Token expect(const Want& w);
   [[noreturn]] void fail_at(const Token& t, const std::string& message) const;
   [[noreturn]] void fail(const std::string& message) const { fail_at(cur(), message); }
+  friend struct DepthGuard;
   ExprPtr make(ExprKind kind, int line);
 
   // Statements.
@@ -113,6 +116,16 @@ class Parser {
   std::vector<std::string> tag_stack_;
   std::vector<std::vector<Want>> end_stack_;
   int loop_depth_ = 0;  // enclosing for-loops in the current function (break/continue allowed)
+  int depth_ = 0;       // nesting of expressions and blocks being parsed (see DepthGuard)
+};
+
+// Bounds the parser's recursion: jinja2 fails with RecursionError on deep nesting too; r1kit
+// fails with a message instead of overflowing the stack.
+struct DepthGuard {
+  static constexpr int kMaxDepth = 200;
+  explicit DepthGuard(Parser& p);
+  ~DepthGuard() { --parser.depth_; }
+  Parser& parser;
 };
 
 }  // namespace r1::tokenizer::jinja

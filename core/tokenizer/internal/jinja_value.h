@@ -25,7 +25,19 @@ struct RuntimeError : std::runtime_error {
 };
 [[noreturn]] void fail(const std::string& message);
 
-enum class Kind : std::uint8_t { Undefined, None, Bool, Int, Float, Str, Seq, Dict, Namespace, Callable, Loop };
+enum class Kind : std::uint8_t {
+  Undefined,
+  None,
+  Bool,
+  Int,
+  Float,
+  Str,
+  Seq,
+  Dict,
+  Namespace,
+  Callable,
+  Loop
+};
 // Python sequence-like types: list, tuple, range, the dict views, and one-pass iterators
 // (generators from map/select/..., reversed()).
 enum class SeqKind : std::uint8_t { List, Tuple, Range, Keys, Values, Items, Iterator };
@@ -43,11 +55,11 @@ struct LoopObj;
 
 struct Value {
   Kind kind = Kind::Undefined;
-  bool markup = false;                    // Str: a markupsafe.Markup (from |safe, |escape)
-  std::int64_t i = 0;                     // Bool (0 or 1), Int
-  double f = 0.0;                         // Float
-  std::shared_ptr<const std::string> s;   // Str; Undefined: the message raised when it is used
-  std::shared_ptr<Object> o;              // Seq, Dict, Namespace, Callable, Loop
+  bool markup = false;                   // Str: a markupsafe.Markup (from |safe, |escape)
+  std::int64_t i = 0;                    // Bool (0 or 1), Int
+  double f = 0.0;                        // Float
+  std::shared_ptr<const std::string> s;  // Str; Undefined: the message raised when it is used
+  std::shared_ptr<Object> o;             // Seq, Dict, Namespace, Callable, Loop
 
   // jinja2's Undefined: prints "", falsy, iterates empty; other uses raise `message`.
   static Value undefined(std::string message);
@@ -71,7 +83,7 @@ struct Value {
   bool is_number() const { return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool; }
   const std::string& text() const { return *s; }  // Requires: Str or Undefined
   SeqObj& as_seq() const;
-  DictObj& as_dict() const;                        // Dict or Namespace
+  DictObj& as_dict() const;  // Dict or Namespace
   CallableObj& as_callable() const;
   LoopObj& as_loop() const;
 };
@@ -79,10 +91,10 @@ struct Value {
 struct SeqObj : Object {
   SeqKind kind = SeqKind::List;
   std::vector<Value> items;
-  std::size_t pos = 0;                              // Iterator: items already consumed
-  std::string type_name;                            // Iterator: "generator", "list_reverseiterator"
-  std::string deferred_error;                       // Iterator: raised when consumed (lazy generators)
-  std::int64_t start = 0, stop = 0, step = 1;       // Range
+  std::size_t pos = 0;                         // Iterator: items already consumed
+  std::string type_name;                       // Iterator: "generator", "list_reverseiterator"
+  std::string deferred_error;                  // Iterator: raised when consumed (lazy generators)
+  std::int64_t start = 0, stop = 0, step = 1;  // Range
 };
 
 // An insertion-ordered dict (Python 3.7+ semantics); string keys are indexed.
@@ -116,8 +128,8 @@ struct LoopObj : Object {
 
 // Python semantics.
 bool truthy(const Value& v);
-std::string to_str(const Value& v);   // str(v)
-std::string repr(const Value& v);     // repr(v)
+std::string to_str(const Value& v);  // str(v)
+std::string repr(const Value& v);    // repr(v)
 bool equal(const Value& a, const Value& b);
 // a < b, throwing TypeError text as Python does for unorderable types.
 bool less(const Value& a, const Value& b);
