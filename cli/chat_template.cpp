@@ -119,6 +119,7 @@ void chat_template_command(const ChatTemplateArgs& args) {
   if (!std::filesystem::is_directory(args.dir)) throw Error(args.dir + ": not a directory");
   const tokenizer::TokenizerConfig config = tokenizer::load_tokenizer_config(args.dir);
   std::map<std::string, tokenizer::ChatTemplate> parsed;  // by template name, parsed once
+  std::ios::sync_with_stdio(false);  // stdin is read with getline only
   std::string line;
   for (int line_no = 1; std::getline(std::cin, line); ++line_no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos)

@@ -2,7 +2,8 @@
 // the environment transformers renders them in (trim_blocks, lstrip_blocks, loop controls,
 // raise_exception, tojson without ASCII escaping, {% generation %} spans for assistant masks).
 // Output is byte-identical to jinja2 for the supported subset; anything else is an r1::Error
-// naming the template and line, never a guess.
+// naming the template and line, never a guess. A parsed template is immutable: render() may run
+// on many threads at once.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,9 @@
 // fail in jinja2 must fail in r1kit at the same template line.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -301,6 +303,30 @@ TEST(ChatTemplateMicro, MatchesJinja2ByteForByte) {
   // The table must keep exercising both outcomes.
   EXPECT_GE(requests.size(), 150u);
   EXPECT_GE(num_errors, 40u);
+}
+
+// One parsed template rendered from several threads at once gives every thread the same text.
+TEST(ChatTemplateMicro, RendersConcurrently) {
+  const ChatTemplate t = ChatTemplate::parse(
+      "{% set ns = namespace(n=0) %}{% macro f(m) %}<{{ m.role }}>{{ m.content|trim }}{% endmacro %}"
+      "{% for m in messages %}{% set ns.n = ns.n + 1 %}{% generation %}{{ f(m) }}{% endgeneration %}"
+      "{% endfor %}{{ ns.n }}{{ messages|map(attribute='role')|join(',') }}",
+      "threads");
+  const ordered_json ctx = ordered_json::parse(
+      R"({"messages": [{"role": "user", "content": " héllo "}, {"role": "assistant", "content": "ok"}]})");
+  const std::string expected = "<user>héllo<assistant>ok2user,assistant";
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&] {
+      for (int n = 0; n < 200; ++n) {
+        const ChatTemplate::Rendered r = t.render(ctx);
+        if (r.text != expected || r.generation_spans.size() != 2) ++mismatches;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 }  // namespace
