@@ -12,5 +12,6 @@ void add_run_command(CLI::App& app);
 void add_config_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 }  // namespace r1::cli

@@ -12,6 +12,8 @@ fi
 build=$1
 name=${2:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Benchmarks that run a Python reference script find it through the source directory.
+export R1KIT_SOURCE_DIR="$here"
 
 names=()
 if [[ -n "$name" ]]; then

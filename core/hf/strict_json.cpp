@@ -92,6 +92,18 @@ class StrictJsonBuilder {
 
 }  // namespace
 
+json parse_json(std::string_view text, std::string_view what) {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    std::string reason = e.what();
+    const std::size_t bracket = reason.find("] ");
+    if (bracket != std::string::npos) reason.erase(0, bracket + 2);
+    if (reason.size() > kMaxReason) reason = reason.substr(0, kMaxReason) + "...";
+    throw Error(str_cat(what, " is not valid JSON: ", reason, " (byte ", e.byte, ")"));
+  }
+}
+
 json parse_json_strict(std::string_view text, std::string_view what) {
   json root;
   StrictJsonBuilder builder(root);

@@ -4,6 +4,7 @@
 // returns for the same files. Immutable after load; every method is safe from many threads.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -45,15 +46,32 @@ class Tokenizer {
   std::optional<TokenId> pad_id() const;
 
   const TokenizerConfig& config() const { return config_; }
-  const Backend& backend() const { return *backend_; }
+  const std::shared_ptr<const Backend>& backend() const { return backend_; }
 
   // The config's default chat template, parsed once. Throws r1::Error when there is none.
   const ChatTemplate& chat_template() const;
-  // Renders `messages` (a JSON array of {"role", "content", ...}) with bos/eos tokens and
-  // `extra` (a JSON object or null: tools, enable_thinking, ...) as template variables.
-  ChatTemplate::Rendered apply_chat_template(const nlohmann::json& messages,
+  // Renders `messages` (a JSON array of {"role", "content", ...}) with the variables transformers
+  // passes (make_chat_context in chat_template.h): special tokens, tools/documents and the other
+  // keys of `extra` (a JSON object or null: tools, enable_thinking, ...). Key order is kept.
+  ChatTemplate::Rendered apply_chat_template(const nlohmann::ordered_json& messages,
                                              bool add_generation_prompt,
-                                             const nlohmann::json* extra = nullptr) const;
+                                             const nlohmann::ordered_json& extra) const;
+  ChatTemplate::Rendered apply_chat_template(const nlohmann::ordered_json& messages,
+                                             bool add_generation_prompt) const;
+
+  // The chat rendered and encoded (without adding BOS/EOS beyond what the template writes), with
+  // assistant_mask[i] = 1 for tokens produced inside {% generation %} blocks (the tokens an SFT
+  // loss trains on; templates without such blocks give an all-zero mask). A block boundary must
+  // fall between tokens: the tokens of the text before it must be a prefix of the whole
+  // encoding, else r1::Error names the byte offset.
+  struct ChatEncoding {
+    std::string text;
+    std::vector<TokenId> ids;
+    std::vector<uint8_t> assistant_mask;
+  };
+  ChatEncoding encode_chat(const nlohmann::ordered_json& messages, bool add_generation_prompt,
+                           const nlohmann::ordered_json& extra) const;
+  ChatEncoding encode_chat(const nlohmann::ordered_json& messages, bool add_generation_prompt) const;
 
   // Writes the model file(s) and tokenizer_config.json into `dir` (created if missing) so that
   // transformers.AutoTokenizer.from_pretrained(dir) loads an equivalent tokenizer.

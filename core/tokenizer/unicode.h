@@ -23,6 +23,7 @@ bool is_mark(char32_t c);        // \p{M}
 bool is_punctuation(char32_t c); // \p{P}
 bool is_symbol(char32_t c);      // \p{S}
 bool is_whitespace(char32_t c);  // \s in Oniguruma's Unicode mode (the White_Space property)
+bool is_word(char32_t c);        // \w: Alphabetic, \p{M}, \p{Nd} or \p{Pc}
 
 // Decodes the code point starting at s[i] and stores its byte length in *len.
 // Requires: s is valid UTF-8 and i < s.size() is at a code point boundary.
