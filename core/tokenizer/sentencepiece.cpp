@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/tokenizer/internal/utf8_check.h"
+#include "core/tokenizer/unicode.h"
 #include "core/tokenizer/sentencepiece_convert.h"
 
 namespace r1::tokenizer {
@@ -93,7 +94,7 @@ void SentencePieceTokenizer::append_chunk(std::string_view chunk, std::vector<To
 
 std::vector<TokenId> SentencePieceTokenizer::encode(std::string_view text,
                                                     bool add_special_tokens) const {
-  if (const std::size_t bad = internal::find_invalid_utf8(text); bad != std::string_view::npos) {
+  if (const std::size_t bad = unicode::find_invalid_utf8(text); bad != std::string_view::npos) {
     throw Error(str_cat(origin_, ": encode: expected valid UTF-8 text, ",
                         internal::describe_invalid_utf8(text, bad)));
   }
@@ -139,7 +140,7 @@ std::string SentencePieceTokenizer::decode(std::span<const TokenId> ids,
   std::string bytes;  // a pending run of byte pieces
   const auto flush_bytes = [&] {
     if (bytes.empty()) return;
-    if (internal::find_invalid_utf8(bytes) == std::string_view::npos) {
+    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) {
       out += bytes;
     } else {
       for (std::size_t k = 0; k < bytes.size(); ++k) out += kReplacementChar;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/tokenizer/internal/utf8_check.h"
+#include "core/tokenizer/unicode.h"
 
 namespace r1::tokenizer {
 
@@ -24,7 +25,7 @@ constexpr std::string_view kWhere = "sentencepiece training";
 
 // True when `s` is valid UTF-8; *offset gets the first bad byte otherwise.
 bool valid_utf8(std::string_view s, std::size_t* offset) {
-  *offset = internal::find_invalid_utf8(s);
+  *offset = unicode::find_invalid_utf8(s);
   return *offset == std::string_view::npos;
 }
 

@@ -11,14 +11,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tokenizer/unicode.h"
+
 namespace r1::tokenizer::py {
 
 // Decodes the code point at s[i] and advances i past it. Requires: s valid UTF-8, i < s.size().
 char32_t next_cp(std::string_view s, std::size_t& i);
-void append_utf8(std::string& out, char32_t c);
-// Byte offset of the first invalid UTF-8 sequence (overlong, surrogate, > U+10FFFF, truncated),
-// or npos when `s` is valid.
-std::size_t find_invalid_utf8(std::string_view s);
+// UTF-8 encoding and validation are the tokenizer's (core/tokenizer/unicode.h).
+using unicode::append_utf8;
+using unicode::find_invalid_utf8;
 std::size_t cp_count(std::string_view s);
 std::u32string to_u32(std::string_view s);
 std::string to_utf8(std::u32string_view s);
