@@ -232,6 +232,9 @@ int run() {
         baselines[str_cat("pre_tokenize_str.", lib_key)] = lib_str;
         baselines[str_cat("pre_tokenize.", lib_key)] = lib_rust;
         ratios[key + "/pre_tokenize"] = ours / lib_rust;
+      } else {
+        baselines[str_cat("pre_tokenize_str.", lib_key)] = nullptr;
+        baselines[str_cat("pre_tokenize.", lib_key)] = nullptr;
       }
       std::printf("%-20s %-8s %9.2f %10.1f %12.2f %12.2f %7.1fx\n", p.name, corpus.c_str(),
                   double(bytes) / 1e6, ours, lib_str, lib_rust, lib_rust > 0 ? ours / lib_rust : 0.0);

@@ -229,6 +229,9 @@ class Compiler {
 
   Tree tree_;
   Program prog_;
+  std::vector<FirstSet> set_firsts_;   // first_set_of(prog_.sets[i])
+  mutable std::vector<uint32_t> seen_;  // first_info's visit marks (stamp | 1 | 2)
+  mutable uint32_t stamp_ = 0;
 };
 
 // Depth-first over the instructions that consume nothing, tracking whether an assertion was
@@ -236,14 +239,21 @@ class Compiler {
 template <typename OnConsumer>
 FirstInfo Compiler::first_info(uint32_t start, OnConsumer on_consumer) const {
   FirstInfo info;
-  std::vector<uint8_t> seen(prog_.insts.size(), 0);
+  // seen_[at] == stamp | bit: visited in this call. Stamps spare clearing the array per call,
+  // so a traversal costs what it visits, not the program size.
+  if (seen_.size() != prog_.insts.size() || stamp_ > ~uint32_t(0) - 8) {
+    seen_.assign(prog_.insts.size(), 0);
+    stamp_ = 0;
+  }
+  stamp_ += 4;
   std::vector<std::pair<uint32_t, bool>> todo{{start, false}};
   while (!todo.empty()) {
     const auto [at, conditional] = todo.back();
     todo.pop_back();
-    const uint8_t bit = conditional ? 2 : 1;
-    if (seen[at] & bit) continue;
-    seen[at] |= bit;
+    const uint32_t bit = conditional ? 2 : 1;
+    if ((seen_[at] & ~uint32_t(3)) != stamp_) seen_[at] = stamp_;
+    if (seen_[at] & bit) continue;
+    seen_[at] |= bit;
     const Inst& in = prog_.insts[at];
     if (in.op == Op::kString || in.op == Op::kSet || in.op == Op::kLoop) on_consumer(at, conditional);
     switch (in.op) {
@@ -257,9 +267,9 @@ FirstInfo Compiler::first_info(uint32_t start, OnConsumer on_consumer) const {
         info.first |= first_set_of_code_point(unicode::decode_utf8(prog_.strings[in.arg], 0, &len));
         break;
       }
-      case Op::kSet: info.first |= first_set_of(prog_.sets[in.arg]); break;
+      case Op::kSet: info.first |= set_firsts_[in.arg]; break;
       case Op::kLoop:
-        info.first |= first_set_of(prog_.sets[in.arg]);
+        info.first |= set_firsts_[in.arg];
         if (in.min == 0) todo.emplace_back(in.x, conditional);
         break;
       case Op::kSplit:
@@ -312,8 +322,10 @@ void Compiler::thread_jumps() {
 }
 
 void Compiler::annotate() {
-  for (CharSet& set : prog_.sets)
+  for (CharSet& set : prog_.sets) {
     for (unsigned b = 0; b < 0x80; ++b) set.byte_in[b] = set.ascii.test(b);
+    set_firsts_.push_back(first_set_of(set));
+  }
   thread_jumps();
   check_leading_dot_loop();
   for (AltTable& table : prog_.alts) {
@@ -340,7 +352,7 @@ void Compiler::annotate() {
     if (in.op != Op::kLoop) continue;
     const FirstInfo next = first_info(in.x);
     in.flag = next.unconditional ||
-              (!next.nullable && !first_set_of(prog_.sets[in.arg]).intersects(next.first));
+              (!next.nullable && !set_firsts_[in.arg].intersects(next.first));
   }
   const FirstInfo whole = first_info(0);
   prog_.start = whole.first;

@@ -344,7 +344,7 @@ std::size_t Matcher::exec(uint32_t pc, std::size_t pos) {
 
 bool Matcher::backtrack(std::size_t base, uint32_t* pc, std::size_t* pos) {
   if (++retries_ >= kRetryLimit)
-    throw Error(str_cat("regex ", prog_.pattern, ": more than ", kRetryLimit,
+    throw Error(str_cat("regex ", shown_pattern(prog_.pattern), ": more than ", kRetryLimit,
                         " backtracking steps in one match attempt (Oniguruma's retry limit)"));
   while (stack_.size() > base) {
     Frame& f = stack_.back();
@@ -426,8 +426,9 @@ void Regex::find_all(std::string_view text,
   R1_CHECK(program_ != nullptr, "Regex used before compile()");
   const std::size_t bad = unicode::find_invalid_utf8(text);
   if (bad != std::string_view::npos)
-    throw Error(str_cat("regex ", program_->pattern, ": expected valid UTF-8 text to search, found an "
-                        "invalid sequence at byte ", bad));
+    throw Error(str_cat("regex ", regex_internal::shown_pattern(program_->pattern),
+                        ": expected valid UTF-8 text to search, found an invalid sequence at byte ",
+                        bad));
   regex_internal::Scratch& s = regex_internal::scratch();
   regex_internal::Matcher(*program_, text, s.stack, s.slots).find_all(out);
 }

@@ -9,7 +9,7 @@
 
 namespace r1::tokenizer::regex_internal {
 
-std::string error_prefix(std::string_view pattern, std::size_t offset) {
+std::string shown_pattern(std::string_view pattern) {
   std::string shown;
   for (const char ch : pattern) {
     if (uint8_t(ch) < 0x20 || ch == 0x7F) {
@@ -18,7 +18,11 @@ std::string error_prefix(std::string_view pattern, std::size_t offset) {
       shown += ch;
     }
   }
-  return str_cat("regex ", shown, ": at offset ", offset, ": ");
+  return shown;
+}
+
+std::string error_prefix(std::string_view pattern, std::size_t offset) {
+  return str_cat("regex ", shown_pattern(pattern), ": at offset ", offset, ": ");
 }
 
 namespace {

@@ -137,6 +137,8 @@ struct Tree {
 Tree parse(std::string_view pattern);
 // The message prefix "regex <pattern>: at offset N: " (control characters escaped).
 std::string error_prefix(std::string_view pattern, std::size_t offset);
+// The pattern as messages show it: control characters as \xHH.
+std::string shown_pattern(std::string_view pattern);
 
 // ---- Program -------------------------------------------------------------------------------
 enum class Op : uint8_t {

@@ -84,6 +84,23 @@ TEST(Regex, FindReturnsTheLeftmostMatchFromAStart) {
   EXPECT_EQ(r.pattern(), "b+");
 }
 
+TEST(Regex, LargeCountsAndTheRetryLimit) {
+  // A counted repeat of a group is unrolled (as Oniguruma does); past 200,000 instructions the
+  // pattern is refused rather than compiled for minutes.
+  const std::string text = std::string(2000, 'a') + "b";
+  EXPECT_EQ(find_all("(?:a|c){2000}b", text), (Spans{{0, 2001}}));
+  EXPECT_EQ(find_all("a{100000}|b", text), (Spans{{2000, 2001}}));  // one loop instruction
+  EXPECT_THROW((void)Regex::compile("(?:ab|cd){100000}"), Error);
+  // Exponential backtracking stops at Oniguruma's retry limit with an error, not a hang. (The
+  // library answers "no match" at once here: its search first looks for the required "c".)
+  try {
+    (void)find_all("(?:a|a)*c", std::string(40, 'a'));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("retry limit"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Regex, RefusesInvalidUtf8Text) {
   Spans out;
   EXPECT_THROW(Regex::compile("a").find_all("a\xff", out), Error);
