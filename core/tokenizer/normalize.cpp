@@ -3,6 +3,7 @@
 // canonical composition for the composed forms. The data (generated, unicode_tables.cpp) is
 // restricted to what that crate knows, so new characters pass through as it passes them.
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,15 @@ bool quick_check_yes(std::string_view s, Form form) {
   uint8_t last_ccc = 0;
   std::size_t i = 0;
   while (i < s.size()) {
-    if (uint8_t(s[i]) < 0x80) {  // ASCII: class 0, always Yes
+    if (uint8_t(s[i]) < 0x80) {  // ASCII: class 0, always Yes; eight bytes at a time
       last_ccc = 0;
       ++i;
+      while (i + 8 <= s.size()) {
+        uint64_t word = 0;
+        std::memcpy(&word, s.data() + i, 8);
+        if (word & 0x8080808080808080ull) break;
+        i += 8;
+      }
       continue;
     }
     std::size_t len = 0;

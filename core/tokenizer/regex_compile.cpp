@@ -55,8 +55,9 @@ class Compiler {
   }
 
   uint32_t pc() const { return uint32_t(prog_.insts.size()); }
+  // x defaults to the next instruction (the continuation of kString, kSet and kLoop).
   uint32_t add(Op op, uint32_t arg = 0) {
-    prog_.insts.push_back(Inst{.op = op, .arg = arg});
+    prog_.insts.push_back(Inst{.op = op, .arg = arg, .x = pc() + 1});
     return pc() - 1;
   }
 
@@ -129,16 +130,25 @@ class Compiler {
     }
   }
 
-  // Oniguruma's alternation: try each branch in order, each ending in a jump past the rest.
-  void emit_alt(const Node& node) {
+  // Oniguruma's alternation: try each branch in order, each ending in a jump past the rest. A
+  // table holds at most 64 branches (one bit mask); the 64th of a longer list is an alternation
+  // of the rest, which tries them in the same order.
+  void emit_alt(const Node& node) { emit_alt_range(node.children, 0); }
+
+  void emit_alt_range(const std::vector<uint32_t>& children, std::size_t begin) {
     const uint32_t table = uint32_t(prog_.alts.size());
     prog_.alts.emplace_back();
     add(Op::kAlt, table);
     std::vector<uint32_t> jumps;
-    for (std::size_t i = 0; i < node.children.size(); ++i) {
+    const std::size_t n = std::min<std::size_t>(children.size() - begin, 64);
+    for (std::size_t i = 0; i < n; ++i) {
       prog_.alts[table].pcs.push_back(pc());
-      emit(node.children[i]);
-      if (i + 1 < node.children.size()) jumps.push_back(add(Op::kJump));
+      if (i == 63 && begin + 64 < children.size()) {
+        emit_alt_range(children, begin + 63);
+        break;
+      }
+      emit(children[begin + i]);
+      if (i + 1 < n) jumps.push_back(add(Op::kJump));
     }
     for (const uint32_t j : jumps) prog_.insts[j].x = pc();
   }
@@ -170,9 +180,9 @@ class Compiler {
     const int64_t set = single_set(body);
     if (set >= 0) {
       const uint32_t loop = add(Op::kLoop, uint32_t(set));
+      prog_.insts[loop].offset = uint32_t(node.offset);
       prog_.insts[loop].min = node.min;
       prog_.insts[loop].max = node.max;
-      prog_.insts[loop].x = pc();
       return;
     }
     const bool nullable = min_length(body) == 0;
@@ -207,26 +217,45 @@ class Compiler {
     for (const uint32_t s : splits) prog_.insts[s].x = pc();
   }
 
-  FirstInfo first_info(uint32_t start) const;
+  // `on_consumer(pc, conditional)` sees each consuming instruction reached.
+  template <typename OnConsumer>
+  FirstInfo first_info(uint32_t start, OnConsumer on_consumer) const;
+  FirstInfo first_info(uint32_t start) const {
+    return first_info(start, [](uint32_t, bool) {});
+  }
+  void check_leading_dot_loop() const;
+  void thread_jumps();
   void annotate();
 
   Tree tree_;
   Program prog_;
+  std::vector<FirstSet> set_firsts_;   // first_set_of(prog_.sets[i])
+  mutable std::vector<uint32_t> seen_;  // first_info's visit marks (stamp | 1 | 2)
+  mutable uint32_t stamp_ = 0;
 };
 
 // Depth-first over the instructions that consume nothing, tracking whether an assertion was
 // passed on the way (`conditional`).
-FirstInfo Compiler::first_info(uint32_t start) const {
+template <typename OnConsumer>
+FirstInfo Compiler::first_info(uint32_t start, OnConsumer on_consumer) const {
   FirstInfo info;
-  std::vector<uint8_t> seen(prog_.insts.size(), 0);
+  // seen_[at] == stamp | bit: visited in this call. Stamps spare clearing the array per call,
+  // so a traversal costs what it visits, not the program size.
+  if (seen_.size() != prog_.insts.size() || stamp_ > ~uint32_t(0) - 8) {
+    seen_.assign(prog_.insts.size(), 0);
+    stamp_ = 0;
+  }
+  stamp_ += 4;
   std::vector<std::pair<uint32_t, bool>> todo{{start, false}};
   while (!todo.empty()) {
     const auto [at, conditional] = todo.back();
     todo.pop_back();
-    const uint8_t bit = conditional ? 2 : 1;
-    if (seen[at] & bit) continue;
-    seen[at] |= bit;
+    const uint32_t bit = conditional ? 2 : 1;
+    if ((seen_[at] & ~uint32_t(3)) != stamp_) seen_[at] = stamp_;
+    if (seen_[at] & bit) continue;
+    seen_[at] |= bit;
     const Inst& in = prog_.insts[at];
+    if (in.op == Op::kString || in.op == Op::kSet || in.op == Op::kLoop) on_consumer(at, conditional);
     switch (in.op) {
       case Op::kMatch:
       case Op::kLookEnd:
@@ -238,9 +267,9 @@ FirstInfo Compiler::first_info(uint32_t start) const {
         info.first |= first_set_of_code_point(unicode::decode_utf8(prog_.strings[in.arg], 0, &len));
         break;
       }
-      case Op::kSet: info.first |= first_set_of(prog_.sets[in.arg]); break;
+      case Op::kSet: info.first |= set_firsts_[in.arg]; break;
       case Op::kLoop:
-        info.first |= first_set_of(prog_.sets[in.arg]);
+        info.first |= set_firsts_[in.arg];
         if (in.min == 0) todo.emplace_back(in.x, conditional);
         break;
       case Op::kSplit:
@@ -263,15 +292,50 @@ FirstInfo Compiler::first_info(uint32_t start) const {
   return info;
 }
 
+// Oniguruma searches a pattern whose first consumer is a greedy unbounded '.' repeat only from
+// line starts (a match from anywhere else could have started there), and also does so when an
+// assertion stands before that repeat, where the premise fails. Not reproduced: refused.
+void Compiler::check_leading_dot_loop() const {
+  first_info(0, [this](uint32_t at, bool conditional) {
+    const Inst& in = prog_.insts[at];
+    if (conditional && in.op == Op::kLoop && in.max == kInfinite && prog_.sets[in.arg].dot)
+      throw Error(error_prefix(prog_.pattern, in.offset) +
+                  "a greedy unbounded '.' repeat that begins a match after an assertion is not "
+                  "supported (Oniguruma's search then skips start positions)");
+  });
+}
+
+// Jump threading: an edge into a kJump goes straight to its target (one dispatch less per
+// alternative that ends a match).
+void Compiler::thread_jumps() {
+  const auto target = [this](uint32_t at) {
+    for (int hops = 0; prog_.insts[at].op == Op::kJump && hops < 64; ++hops) at = prog_.insts[at].x;
+    return at;
+  };
+  for (Inst& in : prog_.insts) {
+    if (in.op != Op::kAlt && in.op != Op::kEmptyStart && in.op != Op::kMatch &&
+        in.op != Op::kLookEnd)
+      in.x = target(in.x);
+  }
+  for (AltTable& table : prog_.alts)
+    for (uint32_t& p : table.pcs) p = target(p);
+}
+
 void Compiler::annotate() {
+  for (CharSet& set : prog_.sets) {
+    for (unsigned b = 0; b < 0x80; ++b) set.byte_in[b] = set.ascii.test(b);
+    set_firsts_.push_back(first_set_of(set));
+  }
+  thread_jumps();
+  check_leading_dot_loop();
   for (AltTable& table : prog_.alts) {
     for (const uint32_t p : table.pcs) {
       const FirstInfo info = first_info(p);
       table.firsts.push_back(info.first);
       table.nullable.push_back(info.nullable);
     }
-    table.has_masks = table.pcs.size() <= 64;
-    for (std::size_t i = 0; table.has_masks && i < table.pcs.size(); ++i) {
+    R1_CHECK(table.pcs.size() <= 64, table.pcs.size(), " alternatives in one table");
+    for (std::size_t i = 0; i < table.pcs.size(); ++i) {
       const uint64_t bit = uint64_t(1) << i;
       for (unsigned b = 0; b < 128; ++b) {
         if (table.nullable[i] || table.firsts[i].ascii.test(b)) table.ascii_mask[b] |= bit;
@@ -288,7 +352,7 @@ void Compiler::annotate() {
     if (in.op != Op::kLoop) continue;
     const FirstInfo next = first_info(in.x);
     in.flag = next.unconditional ||
-              (!next.nullable && !first_set_of(prog_.sets[in.arg]).intersects(next.first));
+              (!next.nullable && !set_firsts_[in.arg].intersects(next.first));
   }
   const FirstInfo whole = first_info(0);
   prog_.start = whole.first;

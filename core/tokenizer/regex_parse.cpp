@@ -9,7 +9,7 @@
 
 namespace r1::tokenizer::regex_internal {
 
-std::string error_prefix(std::string_view pattern, std::size_t offset) {
+std::string shown_pattern(std::string_view pattern) {
   std::string shown;
   for (const char ch : pattern) {
     if (uint8_t(ch) < 0x20 || ch == 0x7F) {
@@ -18,7 +18,11 @@ std::string error_prefix(std::string_view pattern, std::size_t offset) {
       shown += ch;
     }
   }
-  return str_cat("regex ", shown, ": at offset ", offset, ": ");
+  return shown;
+}
+
+std::string error_prefix(std::string_view pattern, std::size_t offset) {
+  return str_cat("regex ", shown_pattern(pattern), ": at offset ", offset, ": ");
 }
 
 namespace {
@@ -32,6 +36,7 @@ struct Escape {
   char32_t cp = 0;
   PropertySet property;
   NodeKind assertion = NodeKind::kEmpty;
+  char letter = 0;  // the escape letter (\w and \W differ outside brackets)
 };
 
 class Parser {
@@ -146,13 +151,28 @@ class Parser {
         if (c == '+') fail(at, "possessive quantifiers are not supported");
         fail(at, "nested quantifier (wrap the inner one in (?:...))");
       }
-      const NodeKind kind = tree_.nodes[atom].kind;
-      if (kind == NodeKind::kLookahead || kind == NodeKind::kLineStart ||
-          kind == NodeKind::kLineEnd || kind == NodeKind::kTextStart || kind == NodeKind::kTextEnd)
-        fail(at, "quantifier after an assertion");
+      if (invalid_quantifier_target(atom)) fail(at, "quantifier after an assertion");
       atom = add(Node{.kind = NodeKind::kRepeat, .min = min, .max = max, .offset = atom_offset,
                       .children = {atom}});
       quantified = true;
+    }
+  }
+
+  // Oniguruma's is_invalid_quantifier_target: an assertion, seen through non-capturing groups
+  // without flags, or an alternation with such an alternative.
+  bool invalid_quantifier_target(uint32_t n) const {
+    const Node& node = tree_.nodes[n];
+    switch (node.kind) {
+      case NodeKind::kLookahead:
+      case NodeKind::kLineStart:
+      case NodeKind::kLineEnd:
+      case NodeKind::kTextStart:
+      case NodeKind::kTextEnd: return true;
+      case NodeKind::kGroup: return !node.bag && invalid_quantifier_target(node.children[0]);
+      case NodeKind::kAlt:
+        return std::any_of(node.children.begin(), node.children.end(),
+                           [this](uint32_t c) { return invalid_quantifier_target(c); });
+      default: return false;
     }
   }
 
@@ -198,6 +218,7 @@ class Parser {
         set.ascii = complement(PropertySet{}).ascii;
         set.ascii.w[0] &= ~(uint64_t(1) << '\n');
         set.props = complement(PropertySet{}).props;
+        set.dot = true;
         return add_set(std::move(set), at);
       }
       case '^': ++i_; return add(Node{.kind = NodeKind::kLineStart, .offset = at});
@@ -205,10 +226,19 @@ class Parser {
       case '\\': {
         const Escape e = parse_escape(false);
         if (e.kind == Escape::Kind::kAssertion) return add(Node{.kind = e.assertion, .offset = at});
-        if (e.kind == Escape::Kind::kProperty) {
+        if (e.kind == Escape::Kind::kProperty) {  // no case folding outside brackets
           SetBuilder builder;
-          builder.add(e.property);
-          return add_set(builder.finish(false), at);  // no case folding outside brackets
+          if (e.letter != 'w' && e.letter != 'W') {
+            builder.add(e.property);
+            return add_set(builder.finish(false), at);
+          }
+          // Outside brackets Oniguruma decides \w below U+0100 by its Latin-1 ctype table, which
+          // also counts the superscripts and fractions U+00B2 U+00B3 U+00B9 U+00BC-U+00BE.
+          builder.add(word_property());
+          builder.add(0xB2, 0xB3);
+          builder.add(0xB9, 0xB9);
+          builder.add(0xBC, 0xBE);
+          return add_set(builder.finish(e.letter == 'W'), at);
         }
         return literal(e.cp, fold, at);
       }
@@ -222,8 +252,10 @@ class Parser {
     NodeKind kind = NodeKind::kGroup;
     bool negative = false;
     bool body_fold = fold;
+    bool bag = true;
     if (accept("?")) {
       if (accept(":")) {
+        bag = false;
       } else if (accept("=")) {
         kind = NodeKind::kLookahead;
       } else if (accept("!")) {
@@ -241,7 +273,7 @@ class Parser {
     }
     const uint32_t body = parse_alternation(body_fold);
     if (!accept(")")) fail(at, "unmatched '('");
-    return add(Node{.kind = kind, .negative = negative, .offset = at, .children = {body}});
+    return add(Node{.kind = kind, .negative = negative, .bag = bag, .offset = at, .children = {body}});
   }
 
   // The flags of "(?flags:" after "(?"; only i and -i are supported. Returns the new (?i) state.
@@ -348,34 +380,19 @@ class Parser {
       return e;
     }
     const char c = p_[i_++];
-    const auto property = [&e](PropertySet p, bool negate) {
-      e.kind = Escape::Kind::kProperty;
-      e.property = negate ? complement(p) : p;
+    e.letter = c;
+    static constexpr std::string_view kControls = "t\tn\nr\rf\fv\va\ae\x1B";
+    if (const std::size_t k = kControls.find(c); k != std::string_view::npos && k % 2 == 0) {
+      e.cp = char32_t(kControls[k + 1]);
       return e;
-    };
+    }
     switch (c) {
-      case 't': e.cp = '\t'; return e;
-      case 'n': e.cp = '\n'; return e;
-      case 'r': e.cp = '\r'; return e;
-      case 'f': e.cp = '\f'; return e;
-      case 'v': e.cp = '\v'; return e;
-      case 'a': e.cp = 0x07; return e;
-      case 'e': e.cp = 0x1B; return e;
-      case 'd': case 'D': return property(digit_property(), c == 'D');
-      case 's': case 'S': return property(space_property(), c == 'S');
-      case 'w': case 'W': return property(word_property(), c == 'W');
+      case 'd': case 'D': return property_escape(c, digit_property(), c == 'D');
+      case 's': case 'S': return property_escape(c, space_property(), c == 'S');
+      case 'w': case 'W': return property_escape(c, word_property(), c == 'W');
       case 'p': case 'P': {
-        bool negate = c == 'P';
-        if (!accept("{")) fail(at, "expected '{' after \\p");
-        if (accept("^")) negate = !negate;
-        const std::size_t name_start = i_;
-        while (std::isalnum(uint8_t(peek())) || peek() == '_') ++i_;
-        const std::string_view name = p_.substr(name_start, i_ - name_start);
-        if (!accept("}")) fail(at, "unterminated \\p{...}");
-        PropertySet p;
-        if (!category_property(name, &p))
-          fail(at, str_cat("unsupported property '", name, "' (general categories only)"));
-        return property(p, negate);
+        const PropertySet p = parse_property_name(at);  // sets negate_
+        return property_escape(c, p, (c == 'P') != negate_);
       }
       case 'x':
         if (accept("{")) {
@@ -401,8 +418,32 @@ class Parser {
     return e;
   }
 
+  static Escape property_escape(char letter, const PropertySet& p, bool negate) {
+    Escape e;
+    e.kind = Escape::Kind::kProperty;
+    e.letter = letter;
+    e.property = negate ? complement(p) : p;
+    return e;
+  }
+
+  // The {name} or {^name} after \p or \P; sets negate_ for the '^'.
+  PropertySet parse_property_name(std::size_t at) {
+    if (!accept("{")) fail(at, "expected '{' after \\p");
+    negate_ = accept("^");
+    const std::size_t name_start = i_;
+    while (std::isalnum(uint8_t(peek())) || peek() == '_') ++i_;
+    const std::string_view name = p_.substr(name_start, i_ - name_start);
+    if (!accept("}")) fail(at, "unterminated \\p{...}");
+    PropertySet p;
+    if (!category_property(name, &p))
+      fail(at, str_cat("unsupported property '", name, "' (general categories only)"));
+    return p;
+  }
+
+
   std::string_view p_;
   std::size_t i_ = 0;
+  bool negate_ = false;  // the last \p{^...} had its '^'
   Tree tree_;
 };
 

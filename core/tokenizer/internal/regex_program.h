@@ -32,9 +32,11 @@ struct Bits128 {
 // and their negations) are sets of property bytes, so any union of them is one bit test.
 struct CharSet {
   Bits128 ascii;
+  uint8_t byte_in[256] = {};  // byte_in[b]: b < 0x80 and in the set (the matcher's hot loops)
   Bits128 props;
   std::vector<std::pair<char32_t, char32_t>> ranges;  // inclusive, sorted, disjoint, all >= 0x80
   bool negated = false;
+  bool dot = false;  // made by '.' (Oniguruma's anychar, which its search optimizes specially)
 
   bool contains(char32_t c) const {
     if (c < 0x80) return ascii.test(unsigned(c));
@@ -117,6 +119,7 @@ struct Node {
   NodeKind kind = NodeKind::kEmpty;
   bool negative = false;  // kLookahead
   bool fold = false;      // kChar/kSet: a literal under (?i), `cp` as written
+  bool bag = false;       // kGroup: capturing or with flags (Oniguruma keeps it as a node)
   char32_t cp = 0;        // kChar, or the literal of a fold kSet
   uint32_t set = 0;       // kSet
   uint32_t min = 0, max = 0;  // kRepeat
@@ -134,6 +137,8 @@ struct Tree {
 Tree parse(std::string_view pattern);
 // The message prefix "regex <pattern>: at offset N: " (control characters escaped).
 std::string error_prefix(std::string_view pattern, std::size_t offset);
+// The pattern as messages show it: control characters as \xHH.
+std::string shown_pattern(std::string_view pattern);
 
 // ---- Program -------------------------------------------------------------------------------
 enum class Op : uint8_t {
@@ -144,7 +149,7 @@ enum class Op : uint8_t {
   kLoop,        // greedy run of sets[arg], min..max times, then x; possessive: never gives back
   kSplit,       // try pc + 1, then x
   kJump,        // go to x
-  kAlt,         // try alts[arg].pcs in order, skipping those whose first set rules them out
+  kAlt,         // try alts[arg].pcs in order (at most 64), skipping those whose first set rules out
   kEmptyStart,  // slots[arg] = position (Oniguruma's empty check of a loop that may match empty)
   kEmptyEnd,    // position == slots[arg]: leave the loop (go to x); else go on to pc + 1
   kLookahead,   // run the body at pc + 1 (ends in kLookEnd) without consuming; then go to x
@@ -160,15 +165,15 @@ struct Inst {
   uint32_t arg = 0;
   uint32_t x = 0;
   uint32_t min = 0, max = 0;  // kLoop
+  uint32_t offset = 0;        // kLoop: the repeat's offset in the pattern, for error messages
 };
 
 struct AltTable {
   std::vector<uint32_t> pcs;
   std::vector<FirstSet> firsts;
   std::vector<uint8_t> nullable;  // the alternative may succeed without consuming
-  // With at most 64 alternatives: bit i set when alternative i may start with that ASCII code
-  // point, with a code point of that raw property byte, or at the end of the text.
-  bool has_masks = false;
+  // Bit i set when alternative i may start with that ASCII code point, with a code point of that
+  // raw property byte, or at the end of the text. Tables have at most 64 alternatives.
   uint64_t ascii_mask[128] = {};
   uint64_t props_mask[128] = {};
   uint64_t end_mask = 0;
