@@ -188,7 +188,8 @@ class Compiler {
     const bool nullable = min_length(body) == 0;
     // Oniguruma compiles these with a counter whose empty check ends the repeat early, or unrolls
     // them without one, depending on their compiled size: not reproduced.
-    if (nullable && ((node.max != kInfinite && node.max > 1) || (node.max == kInfinite && node.min > 1)))
+    const bool counted = node.max == kInfinite ? node.min > 1 : node.max > 1;
+    if (nullable && counted)
       fail(node, "a counted repeat of something that can match empty is not supported");
     for (uint32_t i = 0; i < node.min; ++i) {
       emit(body);

