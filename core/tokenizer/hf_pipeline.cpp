@@ -105,10 +105,11 @@ void split_each(std::vector<Piece>& pieces, F&& split) {
   pieces.swap(out);
 }
 
-const Regex& gpt2_regex() {
-  static const Regex re = Regex::compile(
-      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)");
-  return re;
+// ByteLevel's own split (use_regex), compiled once.
+const Pattern& gpt2_pattern() {
+  static const Pattern pattern{"", Regex::compile(
+      R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)")};
+  return pattern;
 }
 
 void replace_char(std::string& s, char32_t from, std::string_view to) {
@@ -215,6 +216,7 @@ bool pre_tokenize(const PreTokenizer& p, std::vector<Piece>& pieces) {
     case PreTokenizer::Kind::Metaspace: {
       std::string rep;
       unicode::append_utf8(rep, p.replacement);
+      const Pattern pattern{rep, std::nullopt};
       split_each(pieces, [&](Piece& piece, std::vector<std::pair<size_t, size_t>>& out) {
         replace_char(piece.text, U' ', rep);
         const bool prepend = p.prepend_scheme == PrependScheme::Always ||
@@ -224,7 +226,6 @@ bool pre_tokenize(const PreTokenizer& p, std::vector<Piece>& pieces) {
           out.emplace_back(0, piece.text.size());
           return;
         }
-        Pattern pattern{rep, std::nullopt};
         out = split_ranges(find_matches(pattern, piece.text), SplitBehavior::MergedWithNext);
       });
       return false;
@@ -236,9 +237,7 @@ bool pre_tokenize(const PreTokenizer& p, std::vector<Piece>& pieces) {
           out.emplace_back(0, piece.text.size());
           return;
         }
-        std::vector<std::pair<std::pair<size_t, size_t>, bool>> matches;
-        Pattern pattern{"", gpt2_regex()};
-        out = split_ranges(find_matches(pattern, piece.text), SplitBehavior::Isolated);
+        out = split_ranges(find_matches(gpt2_pattern(), piece.text), SplitBehavior::Isolated);
       });
       return true;
   }

@@ -4,7 +4,6 @@
 //   2. normalize each remaining segment, then split out added tokens matching the normalized text,
 //   3. pre-tokenize each remaining piece, 4. BPE each pre-token, 5. post-process (BOS/EOS).
 #include <algorithm>
-#include <unordered_set>
 
 #include "core/error.h"
 #include "core/fs.h"
