@@ -1,0 +1,95 @@
+// The building blocks the model families share: Linear, Embedding, RMSNorm, the SwiGLU MLP and
+// rotary embeddings, each computing exactly what the Hugging Face class of the same role does.
+// Private to model/. It includes torch/nn because it declares modules; only model/*.cpp include it
+// (they get torch/nn from the PCH anyway), so STYLE.md rule 28's compile-cost concern is met.
+// Legend: T tokens, D hidden, H heads, K head/rotary width.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "core/hf/config.h"
+
+namespace r1::model::internal {
+
+// Parameters are created empty (uninitialized, or shape-only on the meta device) with these options;
+// values come from a checkpoint or init_weights().
+at::Tensor empty_param(at::IntArrayRef shape, const at::TensorOptions& options);
+
+// y = x W^T (+ b); weight [out, in] as nn.Linear stores it.
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+  at::Tensor weight, bias;  // bias undefined when absent
+};
+TORCH_MODULE(Linear);
+
+class EmbeddingImpl : public torch::nn::Module {
+ public:
+  EmbeddingImpl(int64_t num_embeddings, int64_t dim, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& ids) { return at::embedding(weight, ids); }
+  at::Tensor weight;
+};
+TORCH_MODULE(Embedding);
+
+// RMSNorm as the HF classes compute it: normalize in fp32, cast back to the input dtype, then scale
+// (so bf16 activations round where the reference rounds).
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(int64_t dim, double eps, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+  at::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
+// SwiGLU feed-forward: down_proj(silu(gate_proj(x)) * up_proj(x)).
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x) {
+    return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+  }
+  Linear gate_proj, up_proj, down_proj;
+};
+TORCH_MODULE(Mlp);
+
+// Rotary position embedding tables. inv_freq and the cos/sin scaling follow transformers'
+// ROPE_INIT_FUNCTIONS for "default", "linear", "llama3" and "yarn" (fp32 arithmetic, as there);
+// other types are refused when the model is built.
+class Rope {
+ public:
+  // `dim`: rotated width (head_dim; DeepSeek-V3: qk_rope_head_dim). Throws r1::Error naming the
+  // rope_scaling key for an unsupported type or a missing field.
+  Rope(const hf::DecoderConfig& config, int64_t dim);
+
+  // cos and sin [T, dim] in `dtype` for int64 positions [T] (cat(freqs, freqs), times the
+  // attention factor), computed in fp32 on the positions' device.
+  std::pair<at::Tensor, at::Tensor> cos_sin(const at::Tensor& positions_T, at::ScalarType dtype) const;
+
+  // Rotates x [T, heads, dim] the rotate_half way: x * cos + rotate_half(x) * sin.
+  static at::Tensor apply(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK);
+
+  // The yarn softmax-scale correction mscale(factor, mscale_all_dim)^2 that DeepSeek-V3 multiplies
+  // into 1/sqrt(qk_head_dim); 1 for other rope types or without mscale_all_dim.
+  double softmax_scale_factor() const { return softmax_scale_factor_; }
+  double attention_factor() const { return attention_factor_; }
+  const at::Tensor& inv_freq() const { return inv_freq_; }
+
+ private:
+  at::Tensor inv_freq_;  // fp32 [dim / 2], CPU
+  double attention_factor_ = 1.0;
+  double softmax_scale_factor_ = 1.0;
+};
+
+// "default" when there is no rope_scaling.
+std::string rope_type_of(const hf::DecoderConfig& config);
+
+}  // namespace r1::model::internal

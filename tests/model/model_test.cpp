@@ -1,0 +1,221 @@
+// The models' numerics on the tiny configs of all three architectures: cached decoding equals the
+// full forward (fp32, 1e-5), alone and batched with other sequences; a packed forward equals
+// separate forwards; gradients agree with float64 central differences; MTP's shifting respects
+// document boundaries; parameter names are the Hugging Face names.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/nn/module.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/attention.h"
+#include "model/causal_lm.h"
+#include "model/weights.h"
+#include "tests/model/model_fixtures.h"
+
+namespace r1::model {
+namespace model_test {
+
+using namespace test_fixtures;
+
+class TinyModel : public ::testing::TestWithParam<const char*> {};
+
+at::Tensor full_logits(CausalLM& model, const at::Tensor& ids) {
+  const std::vector<int64_t> lens = {ids.size(0)};
+  return model.logits(model.forward(ids, packed_batch(lens)));
+}
+
+TEST_P(TinyModel, CachedDecodeEqualsFullForward) {
+  at::InferenceMode guard;
+  const hf::ModelConfig config = tiny_config(GetParam());
+  auto model = random_model(config, at::kFloat, 1);
+  const int64_t vocab = hf::decoder_config(config).vocab_size;
+  const at::Tensor a = random_ids(13, vocab, 2), b = random_ids(9, vocab, 3);
+  const at::Tensor full_a = full_logits(*model, a), full_b = full_logits(*model, b);
+
+  // Sequence a alone: a 5-token prefill, then one token at a time.
+  {
+    DenseKvCache cache(model->kv_spec());
+    std::vector<at::Tensor> rows;
+    const std::vector<int64_t> five = {5}, zero = {0}, id = {7};
+    rows.push_back(model->logits(model->forward(a.narrow(0, 0, 5), cached_batch(five, zero, id), &cache)));
+    for (int64_t pos = 5; pos < a.size(0); ++pos) {
+      const std::vector<int64_t> one = {1}, ctx = {pos};
+      rows.push_back(model->logits(model->forward(a.narrow(0, pos, 1), cached_batch(one, ctx, id), &cache)));
+    }
+    EXPECT_LE(max_abs_diff(at::cat(rows, 0), full_a), 1e-5) << GetParam();
+    EXPECT_EQ(cache.length(7), a.size(0));
+  }
+  // Both sequences packed in each forward: prefills of different lengths (a chunked prefill of b
+  // with context), then batched decode steps at different positions.
+  {
+    DenseKvCache cache(model->kv_spec());
+    const std::vector<int64_t> ids = {10, 11};
+    std::vector<at::Tensor> rows_a, rows_b;
+    auto step = [&](int64_t pos_a, int64_t len_a, int64_t pos_b, int64_t len_b) {
+      const std::vector<int64_t> lens = {len_a, len_b}, ctx = {pos_a, pos_b};
+      const at::Tensor input = at::cat({a.narrow(0, pos_a, len_a), b.narrow(0, pos_b, len_b)});
+      const at::Tensor logits = model->logits(model->forward(input, cached_batch(lens, ctx, ids), &cache));
+      rows_a.push_back(logits.narrow(0, 0, len_a));
+      rows_b.push_back(logits.narrow(0, len_a, len_b));
+    };
+    step(0, 6, 0, 2);
+    step(6, 1, 2, 4);  // b: a 4-token chunk after 2 cached tokens
+    for (int64_t i = 0; i < 3; ++i) step(7 + i, 1, 6 + i, 1);
+    EXPECT_LE(max_abs_diff(at::cat(rows_a, 0), full_a.narrow(0, 0, 10)), 1e-5) << GetParam();
+    EXPECT_LE(max_abs_diff(at::cat(rows_b, 0), full_b), 1e-5) << GetParam();
+  }
+}
+
+TEST_P(TinyModel, PackedForwardEqualsSeparateForwards) {
+  at::InferenceMode guard;
+  const hf::ModelConfig config = tiny_config(GetParam());
+  auto model = random_model(config, at::kFloat, 4);
+  const int64_t vocab = hf::decoder_config(config).vocab_size;
+  const std::vector<int64_t> lens = {7, 1, 11, 4};
+  std::vector<at::Tensor> docs, separate;
+  for (std::size_t i = 0; i < lens.size(); ++i) {
+    docs.push_back(random_ids(lens[i], vocab, 10 + i));
+    separate.push_back(full_logits(*model, docs.back()));
+  }
+  const at::Tensor packed = model->logits(model->forward(at::cat(docs), packed_batch(lens)));
+  EXPECT_LE(max_abs_diff(packed, at::cat(separate)), 1e-5) << GetParam();
+}
+
+// The objective the gradient check differentiates: a fixed random projection of the logits.
+at::Tensor objective(CausalLM& model, const at::Tensor& ids, const std::vector<int64_t>& lens,
+                     const at::Tensor& weights) {
+  return (model.logits(model.forward(ids, packed_batch(lens))) * weights).sum();
+}
+
+// The tiny config cut down further, so that hundreds of float64 forwards take seconds.
+hf::ModelConfig shrunk(hf::ModelConfig config) {
+  std::visit(
+      [](auto& c) {
+        c.vocab_size = 64;
+        c.hidden_size = 32;
+        c.intermediate_size = 40;
+        c.num_hidden_layers = 3;
+        c.num_attention_heads = 4;
+        c.num_key_value_heads = 2;
+        c.head_dim = 8;
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, hf::DeepseekV3Config>) {
+          c.num_attention_heads = c.num_key_value_heads = 2;
+          c.moe_intermediate_size = 12;
+          c.q_lora_rank = 16;
+          c.kv_lora_rank = 12;
+          c.qk_nope_head_dim = 8;
+          c.qk_rope_head_dim = c.head_dim = 4;
+          c.v_head_dim = 6;
+        }
+      },
+      config);
+  return config;
+}
+
+TEST_P(TinyModel, GradientsMatchFiniteDifferencesInFloat64) {
+  const hf::ModelConfig config = shrunk(tiny_config(GetParam()));
+  auto model = random_model(config, at::kDouble, 5, /*with_mtp=*/false);
+  const int64_t vocab = hf::decoder_config(config).vocab_size;
+  const std::vector<int64_t> lens = {5, 3};
+  const at::Tensor ids = random_ids(8, vocab, 6);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  const at::Tensor weights = at::randn({8, vocab}, gen, at::kDouble);
+
+  model->module().zero_grad();
+  objective(*model, ids, lens, weights).backward();
+  // Central differences on a few entries of every parameter. h = 1e-6 keeps the truncation error
+  // (~h^2 * f''') and the rounding error (~1e-16 / h) both far below the tolerance.
+  at::NoGradGuard no_grad;
+  const double h = 1e-6;
+  int checked = 0;
+  for (const auto& item : model->module().named_parameters()) {
+    at::Tensor p = item.value();
+    const at::Tensor flat = p.view(-1);
+    // A parameter autograd never reached (an expert no token chose) has gradient 0.
+    const at::Tensor grad = p.grad().defined() ? p.grad().view(-1) : at::zeros_like(flat);
+    for (int64_t j = 0; j < 2; ++j) {
+      const int64_t idx = (j * 7919 + 13) % flat.size(0);
+      const double saved = flat[idx].item<double>();
+      flat[idx].fill_(saved + h);
+      const double up = objective(*model, ids, lens, weights).item<double>();
+      flat[idx].fill_(saved - h);
+      const double down = objective(*model, ids, lens, weights).item<double>();
+      flat[idx].fill_(saved);
+      const double numeric = (up - down) / (2 * h);
+      const double analytic = grad[idx].item<double>();
+      EXPECT_NEAR(analytic, numeric, 1e-6 + 1e-5 * std::abs(numeric)) << GetParam() << " " << item.key() << "[" << idx << "]";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 30);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, TinyModel, ::testing::ValuesIn(kTinyConfigs),
+                         [](const auto& info) { return std::string(info.param).substr(5, std::string(info.param).size() - 10); });
+
+TEST(ModelNames, AreTheHuggingFaceNames) {
+  ModelOptions meta;
+  meta.device = at::kMeta;
+  std::set<std::string> llama, deepseek, deepseek_mtp;
+  for (auto& [name, t] : state_dict(*make_causal_lm(tiny_config("tiny_llama.json"), meta))) llama.insert(name);
+  for (auto& [name, t] : state_dict(*make_causal_lm(tiny_config("tiny_deepseek_v3.json"), meta))) deepseek.insert(name);
+  meta.with_mtp = true;
+  auto mtp_model = make_causal_lm(tiny_config("tiny_deepseek_v3.json"), meta);
+  for (auto& [name, t] : state_dict(*mtp_model)) deepseek_mtp.insert(name);
+
+  for (const char* name : {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
+                           "model.layers.3.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight",
+                           "model.norm.weight", "lm_head.weight"})
+    EXPECT_TRUE(llama.contains(name)) << name;
+  EXPECT_EQ(llama.size(), 3u + 4u * 9u);
+  for (const char* name : {"model.layers.0.mlp.gate_proj.weight", "model.layers.1.self_attn.q_a_proj.weight",
+                           "model.layers.1.self_attn.q_a_layernorm.weight", "model.layers.1.self_attn.kv_a_proj_with_mqa.weight",
+                           "model.layers.1.self_attn.kv_b_proj.weight", "model.layers.1.mlp.gate.weight",
+                           "model.layers.1.mlp.gate.e_score_correction_bias", "model.layers.1.mlp.experts.7.up_proj.weight",
+                           "model.layers.3.mlp.shared_experts.down_proj.weight"})
+    EXPECT_TRUE(deepseek.contains(name)) << name;
+  EXPECT_FALSE(deepseek.contains("model.layers.1.mlp.experts.8.up_proj.weight"));
+  EXPECT_FALSE(deepseek.contains("model.layers.4.enorm.weight"));
+  for (const char* name : {"model.layers.4.enorm.weight", "model.layers.4.hnorm.weight", "model.layers.4.eh_proj.weight",
+                           "model.layers.4.shared_head.norm.weight", "model.layers.4.mlp.experts.0.gate_proj.weight"})
+    EXPECT_TRUE(deepseek_mtp.contains(name)) << name;
+  const auto aliases = mtp_model->aliases();
+  ASSERT_EQ(aliases.size(), 2u);
+  EXPECT_EQ(aliases[0].first, "model.layers.4.embed_tokens.weight");
+  EXPECT_EQ(aliases[1].first, "model.layers.4.shared_head.head.weight");
+  EXPECT_EQ(aliases[1].second, "lm_head.weight");
+}
+
+TEST(Mtp, RowsPredictTwoAheadWithinTheirDocument) {
+  // Depth 1 at row i sees token i + 1 of the same document: changing the last token of document 0
+  // changes only row (last - 1) of document 0, never document 1.
+  const hf::ModelConfig config = tiny_config("tiny_deepseek_v3.json");
+  auto model = random_model(config, at::kFloat, 8, /*with_mtp=*/true);
+  ASSERT_EQ(model->num_mtp_layers(), 1);
+  at::InferenceMode guard;
+  const std::vector<int64_t> lens = {6, 5};
+  const ForwardBatch batch = packed_batch(lens);
+  at::Tensor ids = random_ids(11, hf::decoder_config(config).vocab_size, 9);
+  auto mtp = [&](const at::Tensor& input) {
+    const at::Tensor h = model->forward(input, batch);
+    return model->mtp_logits(1, model->mtp_forward(1, h, input, batch));
+  };
+  const at::Tensor before = mtp(ids);
+  EXPECT_EQ(before.sizes(), (std::vector<int64_t>{11, hf::decoder_config(config).vocab_size}));
+  at::Tensor changed = ids.clone();
+  changed[5] = (ids[5].item<int64_t>() + 1) % 100;
+  const at::Tensor after = mtp(changed);
+  const at::Tensor row_diff = (after - before).abs().amax(1);
+  // Row 4 sees token 5 through the MTP embedding; row 5 sees it through the main model (and is
+  // invalid for depth 1 anyway); rows 0-3 are causal predecessors; document 1 is untouched.
+  // Untouched rows may move by rounding only: the experts see different token groups.
+  for (int64_t r = 0; r < 4; ++r) EXPECT_LT(row_diff[r].item<float>(), 1e-4) << r;
+  EXPECT_GT(row_diff[4].item<float>(), 1e-2);
+  for (int64_t r = 6; r < 11; ++r) EXPECT_LT(row_diff[r].item<float>(), 1e-4) << r;
+}
+
+}  // namespace model_test
+}  // namespace r1::model
