@@ -13,5 +13,7 @@ void add_config_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_chat_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_model_info_command(CLI::App& app);
+void add_score_command(CLI::App& app);
 
 }  // namespace r1::cli
