@@ -13,8 +13,9 @@ checkpoints with Hugging Face `transformers` and prints what it did as one JSON 
       transformers' own causal-LM loss (labels = input_ids, mean over the len-1 predicted tokens)
       per sequence: {"losses": [...]}, null for a one-token sequence.
 
-An fp8 checkpoint is never handed to transformers' fp8 quantizer (it wants a GPU and would test its
-own dequantization, not ours). Instead this script dequantizes every weight in float32 itself and
+An fp8 checkpoint is never handed to transformers' fp8 quantizer: it wants a GPU, its CPU fallback
+(dequantize on load) rejects ragged edge blocks such as DeepSeek-V3's 576-row kv_a_proj_with_mqa,
+and it would not be independent of what it checks. Instead this script dequantizes every weight in float32 itself and
 loads the result as a plain checkpoint, so r1kit's dequantization is checked against an
 independent one.
 """
