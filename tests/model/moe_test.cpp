@@ -60,7 +60,7 @@ LoopRouting route_one(const std::vector<double>& logits, const std::vector<doubl
 
 TEST(MoeRouting, EqualsAPerTokenLoop) {
   for (const RoutingConfig config : {RoutingConfig{16, 4, 4, 2, true, 2.5}, RoutingConfig{8, 2, 1, 1, false, 1.0},
-                                     RoutingConfig{12, 3, 3, 3, true, 1.0}, RoutingConfig{8, 8, 2, 1, true, 2.0}}) {
+                                     RoutingConfig{12, 3, 3, 3, true, 1.0}, RoutingConfig{8, 2, 8, 2, true, 2.0}}) {
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(config.num_experts * 10 + config.top_k);
     const int64_t T = 64;
     const at::Tensor logits = at::randn({T, config.num_experts}, gen, at::kFloat);
