@@ -28,6 +28,7 @@ struct SamplingParams {
   bool ignore_eos = false;              // do not stop at the model's EOS ids
   std::optional<int64_t> logprobs;      // also return this many most likely tokens per position
   bool include_stop_str_in_output = false;
+  bool skip_special_tokens = true;  // when decoding the completion's text
 };
 
 // Throws r1::Error naming the field ("sampling.top_p: expected a number in (0, 1], found 0") for a

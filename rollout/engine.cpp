@@ -1,0 +1,318 @@
+// The rollout engine (rollout/engine.h). One step = schedule, forward, sample, update:
+//   schedule: every running sequence gets its next decode token (preempting the most recently
+//             admitted ones when the pool cannot grow), then prefill chunks fill the token budget
+//             (unfinished chunked prefills first, then waiting sequences in arrival order);
+//   forward:  one varlen forward over all scheduled tokens through the paged cache;
+//   sample:   logits only at rows that end a sequence's known tokens; a request's n samples are
+//             forked from its prompt's prefill and draw their first token from the same logits;
+//   update:   stops, finished sequences release their blocks, full blocks join the prefix cache.
+// Legend: T tokens of a forward, S scheduled sequences, V vocab.
+#include "rollout/engine.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/tokenizer/tokenizer.h"
+#include "model/forward_batch.h"
+#include "rollout/paged_kv_cache.h"
+
+namespace r1::rollout {
+
+namespace {
+
+struct Sequence {
+  int64_t id = 0;
+  int64_t request_idx = 0;
+  int64_t sample_idx = 0;
+  std::vector<int32_t> tokens;  // prompt + generated
+  int64_t num_prompt = 0;
+  int64_t num_computed = 0;     // leading tokens whose KV is in the cache
+  int64_t pending_forks = 0;    // a leader: samples 1..n-1 still to fork off after its prefill
+  Rng rng;
+  Completion out;
+  bool text_done = false;  // out.text was cut at a stop string
+};
+
+uint64_t sample_seed(const SamplingParams& p, int64_t request_idx, int64_t sample_idx) {
+  // Unseeded requests still get distinct, reproducible streams per (request, sample).
+  const uint64_t base = p.seed ? *p.seed : 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(request_idx + 1);
+  return base + static_cast<uint64_t>(sample_idx);
+}
+
+}  // namespace
+
+struct Engine::State {
+  std::shared_ptr<model::CausalLM> model;
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  EngineConfig config;
+  BlockManager blocks;
+  PagedKvCache cache;
+  EngineStats stats;
+  std::vector<int64_t> eos_ids;
+
+  // Per generate() call.
+  const std::vector<Request>* requests = nullptr;
+  std::vector<RequestOutput> outputs;
+  std::unordered_map<int64_t, Sequence> seqs;
+  std::deque<int64_t> waiting;  // not in the cache (new or preempted); front first
+  std::vector<int64_t> running;  // in the cache, in admission order
+  int64_t next_id = 0;
+  int64_t num_finished = 0;
+
+  State(std::shared_ptr<model::CausalLM> m, const tokenizer::Tokenizer* tok, EngineConfig cfg, int64_t num_blocks)
+      : model(std::move(m)),
+        tokenizer(tok),
+        config(cfg),
+        blocks(num_blocks, cfg.block_size),
+        cache(model->kv_spec(), blocks, model->options().dtype, model->options().device) {
+    const auto& eos = hf::decoder_config(model->config()).eos_token_id;
+    eos_ids.assign(eos.begin(), eos.end());
+  }
+
+  struct Scheduled {
+    int64_t seq_id;
+    int64_t num_tokens;
+  };
+
+  // Frees `id`'s blocks and puts it back at the front of the queue to be recomputed.
+  void preempt(int64_t id) {
+    blocks.free(id);
+    seqs.at(id).num_computed = 0;
+    std::erase(running, id);
+    waiting.push_front(id);
+    ++stats.preemptions;
+  }
+
+  std::vector<Scheduled> schedule() {
+    std::vector<Scheduled> batch;
+    int64_t budget = config.max_batch_tokens;
+    // 1. Decode: one token for every running sequence whose known tokens are all computed but one.
+    for (std::size_t i = 0; i < running.size() && budget > 0; ++i) {
+      const int64_t id = running[i];
+      Sequence& seq = seqs.at(id);
+      const auto len = static_cast<int64_t>(seq.tokens.size());
+      if (seq.num_computed != len - 1) continue;  // still in prefill
+      while (!blocks.can_append(id, len) && running.back() != id) preempt(running.back());
+      if (!blocks.can_append(id, len)) {
+        preempt(id);
+        break;
+      }
+      if (const auto copy = blocks.append(id, len)) cache.copy_block(*copy);
+      batch.push_back({id, 1});
+      budget -= 1;
+    }
+    // 2. Chunked prefills already admitted (those with one token left were scheduled as decodes).
+    for (int64_t id : running) {
+      if (budget <= 0) break;
+      const Sequence& seq = seqs.at(id);
+      const int64_t remaining = static_cast<int64_t>(seq.tokens.size()) - seq.num_computed;
+      if (remaining < 2) continue;
+      const int64_t chunk = std::min(remaining, budget);
+      batch.push_back({id, chunk});
+      budget -= chunk;
+    }
+    // 3. Admit waiting sequences while the budget, the batch limit and the pool allow.
+    while (!waiting.empty() && budget > 0 && static_cast<int64_t>(running.size()) < config.max_num_seqs) {
+      const int64_t id = waiting.front();
+      Sequence& seq = seqs.at(id);
+      if (!blocks.can_allocate(seq.tokens)) {
+        if (running.empty())
+          throw Error(str_cat("rollout: a sequence of ", seq.tokens.size(), " tokens needs ",
+                              blocks.blocks_for(static_cast<int64_t>(seq.tokens.size())), " KV blocks of ",
+                              config.block_size, " tokens, but the pool has ", blocks.num_blocks(),
+                              "; raise kv_cache_bytes"));
+        break;
+      }
+      waiting.pop_front();
+      const int64_t cached = blocks.allocate(id, seq.tokens);
+      seq.num_computed = cached;
+      if (seq.out.tokens.empty() && seq.sample_idx == 0) outputs[seq.request_idx].num_cached_prompt_tokens = cached;
+      running.push_back(id);
+      const int64_t chunk = std::min(static_cast<int64_t>(seq.tokens.size()) - cached, budget);
+      batch.push_back({id, chunk});
+      budget -= chunk;
+    }
+    return batch;
+  }
+
+  // Appends `token` to `seq` and decides whether it finished.
+  void accept(Sequence& seq, const SampledToken& sampled) {
+    const SamplingParams& p = (*requests)[seq.request_idx].params;
+    seq.tokens.push_back(static_cast<int32_t>(sampled.token));
+    seq.out.tokens.push_back(static_cast<int32_t>(sampled.token));
+    seq.out.logprobs.push_back(sampled.logprob);
+    if (p.logprobs) seq.out.top_logprobs.push_back(sampled.top_logprobs);
+    ++stats.generated_tokens;
+    const bool is_stop_id = std::find(p.stop_token_ids.begin(), p.stop_token_ids.end(), sampled.token) != p.stop_token_ids.end();
+    const bool is_eos = !p.ignore_eos && std::find(eos_ids.begin(), eos_ids.end(), sampled.token) != eos_ids.end();
+    if (is_stop_id || is_eos) {
+      seq.out.finish_reason = "stop";
+      seq.out.stop_reason = std::to_string(sampled.token);
+    } else if (!p.stop.empty()) {
+      const std::string text = tokenizer->decode(seq.out.tokens, p.skip_special_tokens);
+      std::size_t cut = std::string::npos;
+      const std::string* which = nullptr;
+      for (const std::string& s : p.stop) {
+        const std::size_t at = text.find(s);
+        if (at != std::string::npos && (cut == std::string::npos || at < cut)) cut = at, which = &s;
+      }
+      if (which) {
+        seq.out.finish_reason = "stop";
+        seq.out.stop_reason = *which;
+        seq.out.text = text.substr(0, p.include_stop_str_in_output ? cut + which->size() : cut);
+        seq.text_done = true;
+      }
+    }
+    if (seq.out.finish_reason.empty() && static_cast<int64_t>(seq.out.tokens.size()) >= p.max_tokens)
+      seq.out.finish_reason = "length";
+  }
+
+  void finish(Sequence& seq) {
+    const SamplingParams& p = (*requests)[seq.request_idx].params;
+    if (tokenizer && !seq.text_done) seq.out.text = tokenizer->decode(seq.out.tokens, p.skip_special_tokens);
+    outputs[seq.request_idx].completions[seq.sample_idx] = std::move(seq.out);
+    blocks.free(seq.id);
+    std::erase(running, seq.id);
+    seqs.erase(seq.id);
+    ++num_finished;
+  }
+
+  // Forks the leader's remaining samples off its just-computed prompt; returns their ids.
+  std::vector<int64_t> fork_samples(Sequence& leader) {
+    std::vector<int64_t> children;
+    const Request& r = (*requests)[leader.request_idx];
+    for (int64_t i = 1; i <= leader.pending_forks; ++i) {
+      Sequence child;
+      child.id = next_id++;
+      child.request_idx = leader.request_idx;
+      child.sample_idx = i;
+      child.tokens = leader.tokens;
+      child.num_prompt = leader.num_prompt;
+      child.num_computed = leader.num_computed;
+      child.rng = Rng(sample_seed(r.params, leader.request_idx, i));
+      blocks.fork(leader.id, child.id);
+      running.push_back(child.id);
+      children.push_back(child.id);
+      seqs.emplace(child.id, std::move(child));
+    }
+    leader.pending_forks = 0;
+    return children;
+  }
+
+  void step() {
+    const std::vector<Scheduled> batch = schedule();
+    R1_CHECK(!batch.empty(), "nothing scheduled with ", running.size(), " running, ", waiting.size(), " waiting");
+    // Forward over every scheduled token.
+    std::vector<int64_t> ids, chunk_lens, context_lens, seq_ids;
+    for (const Scheduled& s : batch) {
+      const Sequence& seq = seqs.at(s.seq_id);
+      ids.insert(ids.end(), seq.tokens.begin() + seq.num_computed, seq.tokens.begin() + seq.num_computed + s.num_tokens);
+      chunk_lens.push_back(s.num_tokens);
+      context_lens.push_back(seq.num_computed);
+      seq_ids.push_back(s.seq_id);
+    }
+    const at::Device device = model->options().device;
+    const model::ForwardBatch fb = model::cached_batch(chunk_lens, context_lens, seq_ids, device);
+    const at::Tensor hidden = model->forward(at::tensor(ids, at::kLong).to(device), fb, &cache);
+    // Logits at the rows that end a sequence's known tokens.
+    std::vector<int64_t> rows, row_seqs;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Sequence& seq = seqs.at(batch[i].seq_id);
+      seq.num_computed += batch[i].num_tokens;
+      if (seq.num_computed == static_cast<int64_t>(seq.tokens.size())) {
+        rows.push_back(fb.cu_seqlens[i + 1] - 1);
+        row_seqs.push_back(seq.id);
+      }
+      if (batch[i].num_tokens > 1) stats.prefill_tokens += batch[i].num_tokens;
+    }
+    ++stats.steps;
+    if (rows.empty()) return;
+    const at::Tensor logits =
+        model->logits(hidden.index_select(0, at::tensor(rows, at::kLong).to(device))).to(at::kFloat).cpu().contiguous();
+    const int64_t vocab = logits.size(1);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::span<const float> row(logits.data_ptr<float>() + static_cast<int64_t>(r) * vocab, static_cast<std::size_t>(vocab));
+      std::vector<int64_t> group = {row_seqs[r]};
+      Sequence& leader = seqs.at(row_seqs[r]);
+      if (leader.pending_forks > 0) {
+        const std::vector<int64_t> children = fork_samples(leader);
+        group.insert(group.end(), children.begin(), children.end());
+      }
+      for (int64_t id : group) {
+        Sequence& seq = seqs.at(id);
+        accept(seq, sample_token(row, (*requests)[seq.request_idx].params, seq.rng));
+        if (!seq.out.finish_reason.empty()) finish(seq);
+      }
+    }
+    for (int64_t id : running) {
+      const Sequence& seq = seqs.at(id);
+      blocks.register_full_blocks(id, std::span<const int32_t>(seq.tokens).first(static_cast<std::size_t>(seq.num_computed)));
+    }
+    stats.peak_blocks_used = std::max(stats.peak_blocks_used, blocks.num_blocks() - blocks.num_free_blocks());
+  }
+};
+
+Engine::Engine(std::shared_ptr<model::CausalLM> model, const tokenizer::Tokenizer* tokenizer, EngineConfig config) {
+  if (config.block_size < 1 || config.max_num_seqs < 1 || config.max_batch_tokens < 1)
+    throw Error(str_cat("rollout: block_size, max_num_seqs and max_batch_tokens must be >= 1, found ",
+                        config.block_size, ", ", config.max_num_seqs, ", ", config.max_batch_tokens));
+  const int64_t num_blocks = PagedKvCache::blocks_for_bytes(model->kv_spec(), config.block_size,
+                                                            model->options().dtype, config.kv_cache_bytes);
+  if (num_blocks < 1)
+    throw Error(str_cat("rollout: kv_cache_bytes ", config.kv_cache_bytes, " holds no KV block of ", config.block_size,
+                        " tokens (", model->kv_spec().elements_per_token(), " values per token)"));
+  state_ = std::make_unique<State>(std::move(model), tokenizer, config, num_blocks);
+}
+
+Engine::~Engine() = default;
+
+std::vector<RequestOutput> Engine::generate(const std::vector<Request>& requests,
+                                            const std::function<void(int64_t)>& on_step) {
+  State& s = *state_;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    validate(requests[i].params);
+    if (requests[i].prompt.empty()) throw Error(str_cat("rollout: request ", i, ": empty prompt"));
+    if (!requests[i].params.stop.empty() && s.tokenizer == nullptr)
+      throw Error(str_cat("rollout: request ", i, ": stop strings need a tokenizer"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  at::InferenceMode inference;
+  s.requests = &requests;
+  s.outputs.assign(requests.size(), RequestOutput{});
+  s.num_finished = 0;
+  int64_t total = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const Request& r = requests[i];
+    s.outputs[i].completions.resize(static_cast<std::size_t>(r.params.n));
+    s.outputs[i].num_prompt_tokens = static_cast<int64_t>(r.prompt.size());
+    Sequence leader;
+    leader.id = s.next_id++;
+    leader.request_idx = static_cast<int64_t>(i);
+    leader.tokens = r.prompt;
+    leader.num_prompt = static_cast<int64_t>(r.prompt.size());
+    leader.pending_forks = r.params.n - 1;
+    leader.rng = Rng(sample_seed(r.params, leader.request_idx, 0));
+    s.waiting.push_back(leader.id);
+    s.seqs.emplace(leader.id, std::move(leader));
+    total += r.params.n;
+  }
+  while (s.num_finished < total) {
+    s.step();
+    if (on_step) on_step(s.num_finished);
+  }
+  s.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.requests = nullptr;
+  return std::move(s.outputs);
+}
+
+const BlockManager& Engine::blocks() const { return state_->blocks; }
+const EngineStats& Engine::stats() const { return state_->stats; }
+const EngineConfig& Engine::config() const { return state_->config; }
+
+}  // namespace r1::rollout

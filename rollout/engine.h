@@ -1,0 +1,83 @@
+// The rollout engine: generates completions for many requests at once with continuous batching
+// (sequences join and leave the running batch every step), chunked prefill under a token budget, a
+// paged KV cache whose pool size is set in bytes, the n samples of a request forked from one prefill
+// (sharing the prompt's blocks, copy-on-write on the partial one), prefix reuse across requests, and
+// preemption by recomputation when the pool runs out (a sequence is never dropped).
+// Used in-process by the trainers and by `r1kit generate`.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/causal_lm.h"
+#include "rollout/block_manager.h"
+#include "rollout/sampling.h"
+
+namespace r1::tokenizer {
+class Tokenizer;
+}
+
+namespace r1::rollout {
+
+struct EngineConfig {
+  int64_t kv_cache_bytes = int64_t{1} << 30;  // the KV pool, all layers; sets the number of blocks
+  int64_t block_size = 16;                    // tokens per KV block
+  int64_t max_num_seqs = 256;                 // sequences in the running batch at most
+  int64_t max_batch_tokens = 2048;            // tokens per forward (decode rows + prefill chunks)
+};
+
+struct Request {
+  std::vector<int32_t> prompt;  // token ids, at least one
+  SamplingParams params;
+};
+
+struct Completion {
+  std::vector<int32_t> tokens;  // generated ids (a stop token id is included; see finish_reason)
+  std::string text;             // decoded (cut before a matched stop string); empty without a tokenizer
+  std::vector<float> logprobs;  // raw log-softmax of each generated token
+  std::vector<std::vector<std::pair<int64_t, float>>> top_logprobs;  // when params.logprobs
+  std::string finish_reason;    // "stop" (EOS, stop token or stop string) or "length" (max_tokens)
+  std::string stop_reason;      // the stop string, or the stop/EOS token id as text; empty for "length"
+};
+
+struct RequestOutput {
+  std::vector<Completion> completions;  // params.n of them, in sample order
+  int64_t num_prompt_tokens = 0;
+  int64_t num_cached_prompt_tokens = 0;  // prompt tokens found in the prefix cache (first sample)
+};
+
+struct EngineStats {
+  int64_t steps = 0;
+  int64_t prefill_tokens = 0;     // prompt (and recomputed) tokens run through the model
+  int64_t generated_tokens = 0;
+  int64_t preemptions = 0;
+  int64_t peak_blocks_used = 0;
+  double seconds = 0.0;
+};
+
+class Engine {
+ public:
+  // `model` runs under InferenceMode in its own dtype and device; `tokenizer` (may be null) decodes
+  // text and matches stop strings. Throws r1::Error when kv_cache_bytes holds no block.
+  Engine(std::shared_ptr<model::CausalLM> model, const tokenizer::Tokenizer* tokenizer, EngineConfig config);
+  ~Engine();
+
+  // Runs every request to completion. Outputs are in request order. Throws r1::Error for bad sampling
+  // parameters, an empty prompt, a stop string without a tokenizer, or a sequence that can never fit
+  // in the pool. `on_step` (optional) gets the number of sequences finished so far after each step.
+  std::vector<RequestOutput> generate(const std::vector<Request>& requests,
+                                      const std::function<void(int64_t)>& on_step = {});
+
+  const BlockManager& blocks() const;
+  const EngineStats& stats() const;
+  const EngineConfig& config() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace r1::rollout

@@ -1,0 +1,161 @@
+// The engine end to end on tiny random models of all three architectures: greedy completions equal
+// token-by-token argmax of the full (uncached) forward, through chunked prefill, small blocks and
+// batches of requests; returned logprobs are the model's log-softmax; the 16 samples of a prompt hold
+// its full blocks once; a pool far too small for the batch preempts, recomputes and still produces
+// the large pool's outputs; seeded sampling reproduces.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/nn/module.h>
+
+#include <vector>
+
+#include "model/causal_lm.h"
+#include "rollout/engine.h"
+#include "tests/model/model_fixtures.h"
+
+namespace r1::rollout {
+namespace engine_test {
+
+using namespace r1::model::test_fixtures;
+
+// Greedy continuation by repeated full forwards, and the log-softmax of each chosen token.
+std::pair<std::vector<int32_t>, std::vector<float>> reference_greedy(model::CausalLM& m, std::vector<int32_t> tokens,
+                                                                     int64_t max_tokens) {
+  at::InferenceMode guard;
+  std::vector<int32_t> out;
+  std::vector<float> logprobs;
+  for (int64_t i = 0; i < max_tokens; ++i) {
+    const std::vector<int64_t> ids(tokens.begin(), tokens.end());
+    const std::vector<int64_t> lens = {static_cast<int64_t>(ids.size())};
+    const at::Tensor hidden = m.forward(at::tensor(ids, at::kLong), model::packed_batch(lens));
+    const at::Tensor logp = m.logits(hidden[-1]).to(at::kDouble).log_softmax(-1);
+    const auto next = static_cast<int32_t>(logp.argmax().item<int64_t>());
+    out.push_back(next);
+    logprobs.push_back(static_cast<float>(logp[next].item<double>()));
+    tokens.push_back(next);
+  }
+  return {out, logprobs};
+}
+
+std::vector<int32_t> prompt_of(int64_t len, int64_t vocab, uint64_t seed) {
+  const at::Tensor ids = random_ids(len, vocab, seed);
+  return std::vector<int32_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + len);
+}
+
+class EngineArch : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EngineArch, GreedyEqualsArgmaxOfTheFullForward) {
+  const hf::ModelConfig config = tiny_config(GetParam());
+  auto m = random_model(config, at::kFloat, 31);
+  const int64_t vocab = hf::decoder_config(config).vocab_size;
+  EngineConfig cfg;
+  cfg.block_size = 4;
+  cfg.max_batch_tokens = 9;  // prompts of 5..23 tokens prefill in chunks beside decodes
+  cfg.kv_cache_bytes = 64 << 20;
+  Engine engine(m, nullptr, cfg);
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 4; ++i) {
+    Request r;
+    r.prompt = prompt_of(5 + 6 * i, vocab, 40 + i);
+    r.params.temperature = 0.0;
+    r.params.max_tokens = 6;
+    r.params.ignore_eos = true;
+    requests.push_back(r);
+  }
+  const auto outputs = engine.generate(requests);
+  ASSERT_EQ(outputs.size(), requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto [want, want_logprobs] = reference_greedy(*m, requests[i].prompt, 6);
+    const Completion& c = outputs[i].completions.at(0);
+    EXPECT_EQ(c.tokens, want) << GetParam() << " request " << i;
+    EXPECT_EQ(c.finish_reason, "length");
+    ASSERT_EQ(c.logprobs.size(), want_logprobs.size());
+    for (std::size_t t = 0; t < want_logprobs.size(); ++t) EXPECT_NEAR(c.logprobs[t], want_logprobs[t], 1e-4) << i << " " << t;
+  }
+  EXPECT_GT(engine.stats().steps, 6);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, EngineArch, ::testing::ValuesIn(kTinyConfigs),
+                         [](const auto& info) { return std::string(info.param).substr(5, std::string(info.param).size() - 10); });
+
+TEST(Engine, SixteenSamplesShareThePromptsBlocks) {
+  const hf::ModelConfig config = tiny_config("tiny_qwen2.json");
+  auto m = random_model(config, at::kFloat, 32);
+  EngineConfig cfg;
+  cfg.block_size = 8;
+  cfg.kv_cache_bytes = 64 << 20;
+  Engine engine(m, nullptr, cfg);
+  Request r;
+  r.prompt = prompt_of(40, 2048, 50);  // 5 full blocks
+  r.params.n = 16;
+  r.params.max_tokens = 3;
+  r.params.ignore_eos = true;
+  r.params.seed = 1;
+  const auto out = engine.generate({r});
+  ASSERT_EQ(out[0].completions.size(), 16u);
+  // The prompt's 5 blocks once, plus one block per sample for its generated tokens (positions
+  // 40-41 are computed; 42 is sampled last and never written). Without sharing: 16 x 6 = 96.
+  EXPECT_EQ(engine.stats().peak_blocks_used, 5 + 16);
+  EXPECT_EQ(engine.stats().prefill_tokens, 40);
+  EXPECT_EQ(engine.blocks().num_free_blocks(), engine.blocks().num_blocks());
+  // Distinct seeds per sample: the samples are not all the same.
+  std::set<std::vector<int32_t>> distinct;
+  for (const Completion& c : out[0].completions) distinct.insert(c.tokens);
+  EXPECT_GT(distinct.size(), 8u);
+}
+
+TEST(Engine, TinyPoolPreemptsAndStillMatchesTheLargePool) {
+  const hf::ModelConfig config = tiny_config("tiny_deepseek_v3.json");
+  auto m = random_model(config, at::kFloat, 33);
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 6; ++i) {
+    Request r;
+    r.prompt = prompt_of(10 + 3 * i, 2048, 60 + i);
+    r.params.n = 2;
+    r.params.temperature = 0.0;
+    r.params.max_tokens = 12;
+    r.params.ignore_eos = true;
+    requests.push_back(r);
+  }
+  EngineConfig large;
+  large.block_size = 4;
+  large.kv_cache_bytes = 64 << 20;
+  EngineConfig tiny = large;
+  // 12 blocks of 4 tokens: one sequence of up to 35 + 12 tokens fits, the batch of 12 does not.
+  tiny.kv_cache_bytes = 12 * 4 * m->kv_spec().elements_per_token() * 4;
+  Engine big(m, nullptr, large), small(m, nullptr, tiny);
+  const auto want = big.generate(requests);
+  const auto got = small.generate(requests);
+  EXPECT_EQ(small.blocks().num_blocks(), 12);
+  EXPECT_GT(small.stats().preemptions, 0);
+  EXPECT_EQ(big.stats().preemptions, 0);
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    for (std::size_t s = 0; s < 2; ++s) EXPECT_EQ(got[i].completions[s].tokens, want[i].completions[s].tokens) << i << " " << s;
+}
+
+TEST(Engine, SeededSamplingReproducesAndStopsOnTokens) {
+  const hf::ModelConfig config = tiny_config("tiny_llama.json");
+  auto m = random_model(config, at::kFloat, 34);
+  Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20});
+  Request r;
+  r.prompt = prompt_of(7, 2048, 70);
+  r.params.n = 3;
+  r.params.temperature = 1.0;
+  r.params.seed = 99;
+  r.params.max_tokens = 20;
+  r.params.ignore_eos = true;
+  const auto a = engine.generate({r}), b = engine.generate({r});
+  for (int s = 0; s < 3; ++s) EXPECT_EQ(a[0].completions[s].tokens, b[0].completions[s].tokens);
+  // Stop at the 5th token sampled in run a: it is kept, the sample finishes with "stop".
+  const int32_t stop = a[0].completions[0].tokens[4];
+  r.params.stop_token_ids = {stop};
+  const auto c = engine.generate({r});
+  const Completion& first = c[0].completions[0];
+  EXPECT_EQ(first.finish_reason, "stop");
+  EXPECT_EQ(first.stop_reason, std::to_string(stop));
+  EXPECT_EQ(first.tokens.back(), stop);
+  EXPECT_LE(first.tokens.size(), 5u);
+}
+
+}  // namespace engine_test
+}  // namespace r1::rollout
