@@ -15,5 +15,6 @@ void add_chat_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_model_info_command(CLI::App& app);
 void add_score_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 
 }  // namespace r1::cli
