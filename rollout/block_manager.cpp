@@ -164,6 +164,20 @@ void BlockManager::free(int64_t seq_id) {
   tables_.erase(it);
 }
 
+void BlockManager::clear_prefix_cache() {
+  for (auto& [hash, b] : cached_) {
+    blocks_[b].hash.reset();
+    blocks_[b].tokens.clear();
+    blocks_[b].parent = -1;
+  }
+  cached_.clear();
+  // Registration of running sequences restarts from their first block.
+  for (auto& [id, table] : tables_) {
+    table.num_registered = 0;
+    table.last_hash = 0;
+  }
+}
+
 const std::vector<BlockId>& BlockManager::block_table(int64_t seq_id) const {
   const auto it = tables_.find(seq_id);
   R1_CHECK(it != tables_.end(), "unknown sequence ", seq_id);

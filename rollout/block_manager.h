@@ -53,6 +53,9 @@ class BlockManager {
   std::optional<BlockCopy> append(int64_t seq_id, int64_t new_len);
   // Registers the full blocks of `seq_id` holding `tokens` (its tokens so far) for prefix reuse.
   void register_full_blocks(int64_t seq_id, std::span<const int32_t> tokens);
+  // Forgets every cached prefix (after a weight update the cached keys/values are stale). Blocks
+  // in use stay allocated but will not be offered for reuse.
+  void clear_prefix_cache();
   // Releases the sequence's blocks (reference counts - 1; at 0 a block becomes free, and stays
   // reusable as a cached prefix until evicted).
   void free(int64_t seq_id);

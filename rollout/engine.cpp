@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/tokenizer/tokenizer.h"
 #include "model/forward_batch.h"
+#include "model/weights.h"
 #include "rollout/paged_kv_cache.h"
 
 namespace r1::rollout {
@@ -309,6 +310,28 @@ std::vector<RequestOutput> Engine::generate(const std::vector<Request>& requests
   s.stats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   s.requests = nullptr;
   return std::move(s.outputs);
+}
+
+double Engine::sync_weights(model::CausalLM& source) {
+  State& s = *state_;
+  const auto start = std::chrono::steady_clock::now();
+  if (&source != s.model.get()) {
+    at::NoGradGuard no_grad;
+    // By name: the source may hold more (a trainer's MTP modules), never less.
+    std::unordered_map<std::string, at::Tensor> src;
+    for (auto& [name, t] : model::state_dict(source)) src.emplace(name, t);
+    for (auto& [name, t] : model::state_dict(*s.model)) {
+      const auto it = src.find(name);
+      R1_CHECK(it != src.end() && it->second.sizes() == t.sizes(), "sync_weights: ", name, " ", t.sizes(),
+               it == src.end() ? std::string(" missing in the source") : str_cat(" from ", it->second.sizes()));
+      t.copy_(it->second);
+    }
+  }
+  s.blocks.clear_prefix_cache();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++s.stats.syncs;
+  s.stats.sync_seconds += seconds;
+  return seconds;
 }
 
 const BlockManager& Engine::blocks() const { return state_->blocks; }

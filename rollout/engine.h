@@ -56,6 +56,8 @@ struct EngineStats {
   int64_t preemptions = 0;
   int64_t peak_blocks_used = 0;
   double seconds = 0.0;
+  int64_t syncs = 0;
+  double sync_seconds = 0.0;
 };
 
 class Engine {
@@ -70,6 +72,12 @@ class Engine {
   // in the pool. `on_step` (optional) gets the number of sequences finished so far after each step.
   std::vector<RequestOutput> generate(const std::vector<Request>& requests,
                                       const std::function<void(int64_t)>& on_step = {});
+
+  // Copies `source`'s weights (same architecture and shapes, any dtype or device) into the engine's
+  // model by Hugging Face name, converting dtypes, and drops the prefix cache, whose keys and values
+  // the old weights computed. A no-op copy when `source` is the engine's own model. Returns the
+  // seconds it took (also summed in stats().sync_seconds). Call between generate() calls.
+  double sync_weights(model::CausalLM& source);
 
   const BlockManager& blocks() const;
   const EngineStats& stats() const;

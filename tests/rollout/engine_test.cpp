@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <torch/nn/module.h>
 
+#include <cmath>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "model/causal_lm.h"
@@ -155,6 +158,83 @@ TEST(Engine, SeededSamplingReproducesAndStopsOnTokens) {
   EXPECT_EQ(first.stop_reason, std::to_string(stop));
   EXPECT_EQ(first.tokens.back(), stop);
   EXPECT_LE(first.tokens.size(), 5u);
+}
+
+}  // namespace engine_test
+}  // namespace r1::rollout
+
+namespace r1::rollout {
+namespace engine_test {
+
+TEST(Engine, SyncWeightsCopiesByNameAndDropsTheStalePrefixCache) {
+  const hf::ModelConfig config = tiny_config("tiny_deepseek_v3.json");
+  auto trainer = random_model(config, at::kFloat, 35, /*with_mtp=*/true);
+  auto engine_model = random_model(config, at::kFloat, 36);
+  Engine engine(engine_model, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4});
+  Request r;
+  r.prompt = prompt_of(21, 2048, 80);
+  r.params.temperature = 0.0;
+  r.params.max_tokens = 5;
+  r.params.ignore_eos = true;
+  const auto before = engine.generate({r});
+  EXPECT_EQ(engine.generate({r})[0].num_cached_prompt_tokens, 20);  // prefix cache hit
+  EXPECT_GE(engine.sync_weights(*trainer), 0.0);
+  const auto after = engine.generate({r});
+  EXPECT_EQ(after[0].num_cached_prompt_tokens, 0);  // stale prefixes dropped
+  EXPECT_EQ(after[0].completions[0].tokens, reference_greedy(*trainer, r.prompt, 5).first);
+  EXPECT_EQ(engine.stats().syncs, 1);
+}
+
+TEST(Engine, FirstTokenDrawsFollowSoftmaxOverTemperature) {
+  const hf::ModelConfig config = tiny_config("tiny_llama.json");
+  auto m = random_model(config, at::kFloat, 37);
+  {
+    // Sharpen the head so that a few tokens carry most of the mass.
+    at::NoGradGuard no_grad;
+    for (auto& [name, t] : model::state_dict(*m))
+      if (name == "lm_head.weight") t.mul_(4.0);
+  }
+  Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20});
+  Request r;
+  r.prompt = prompt_of(9, 2048, 90);
+  r.params.n = 4000;
+  r.params.temperature = 0.7;
+  r.params.max_tokens = 1;
+  r.params.seed = 3;
+  const auto out = engine.generate({r});
+  std::map<int64_t, int64_t> counts;
+  for (const Completion& c : out[0].completions) ++counts[c.tokens[0]];
+  // Expected: softmax(logits / T) of the full forward's last position.
+  at::Tensor probs;
+  {
+    at::InferenceMode guard;
+    const std::vector<int64_t> ids(r.prompt.begin(), r.prompt.end()), lens = {9};
+    probs = (m->logits(m->forward(at::tensor(ids, at::kLong), model::packed_batch(lens))[-1]).to(at::kDouble) / 0.7)
+                .softmax(-1);
+  }
+  // Bins: every token expected >= 20 times on its own, the rest pooled.
+  double chi = 0.0, rest_expected = 0.0;
+  int64_t rest_observed = 0, bins = 0;
+  for (int64_t v = 0; v < probs.size(0); ++v) {
+    const double e = probs[v].item<double>() * 4000.0;
+    const int64_t o = counts.contains(v) ? counts[v] : 0;
+    if (e >= 20.0) {
+      chi += (o - e) * (o - e) / e;
+      ++bins;
+    } else {
+      rest_expected += e;
+      rest_observed += o;
+    }
+  }
+  if (rest_expected >= 20.0) {
+    chi += (rest_observed - rest_expected) * (rest_observed - rest_expected) / rest_expected;
+    ++bins;
+  }
+  ASSERT_GE(bins, 4) << "the test distribution is too flat to bin";
+  // 0.999 chi-square quantile, Wilson-Hilferty approximation for bins - 1 degrees of freedom.
+  const double k = static_cast<double>(bins - 1), z = 3.09;
+  const double critical = k * std::pow(1.0 - 2.0 / (9.0 * k) + z * std::sqrt(2.0 / (9.0 * k)), 3.0);
+  EXPECT_LT(chi, critical) << bins << " bins";
 }
 
 }  // namespace engine_test
