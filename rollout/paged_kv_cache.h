@@ -33,12 +33,26 @@ class PagedKvCache final : public model::KvCache {
 
  private:
   // Pool slot of each position [begin, end) of `seq_id`.
-  at::Tensor slots(int64_t seq_id, int64_t begin, int64_t end) const;
+  std::vector<int64_t> slots(int64_t seq_id, int64_t begin, int64_t end) const;
+  // The forward's addressing, built at layer 0 and reused by every layer.
+  void plan(const model::ForwardBatch& batch, at::Device device);
+
+  struct Plan {
+    at::Tensor new_slots_T;          // int64 [T]: where each new token's key/value goes
+    // Decode rows (one new token each), attended in one batched product over padded slots:
+    at::Tensor decode_rows;          // int64 [Sd]: their row in the forward
+    at::Tensor decode_slots;         // int64 [Sd * Lmax]: each one's slots, padded with slot 0
+    at::Tensor decode_valid;         // bool [Sd, Lmax]
+    int64_t decode_max_len = 0;
+    std::vector<int64_t> prefill_seqs;  // sequence indices attended one by one
+    std::vector<at::Tensor> prefill_slots;  // their slots, positions 0 .. context + chunk - 1
+  };
 
   model::KvSpec spec_;
   const BlockManager& blocks_;
   std::vector<at::Tensor> k_pool_;  // per layer [num_blocks * block_size, Hkv, K]
   std::vector<at::Tensor> v_pool_;  // per layer [num_blocks * block_size, Hkv, Kv]; empty when values_in_keys
+  Plan plan_;
 };
 
 }  // namespace r1::rollout

@@ -1,0 +1,215 @@
+// bench/rollout: generation throughput of the rollout engine, in new tokens per second, for the tiny
+// built-in model and a random-weight model of the Qwen2.5-0.5B shape (../shared/configs), at 1, 8
+// and 64 concurrent sequences: 128-token prompts shared by each group of 8 samples, N new tokens
+// with EOS ignored (temperature 1). In the same run: this machine's fp32 and bf16 matmul rates (at
+// the model's MLP shape, 64 rows), the achieved FLOP/s (model_info's forward FLOPs per token at
+// the mean context) as a share of them; a naive baseline (batched full forward over every sequence's
+// whole text per new token, no cache; timed over a few tokens); transformers' generate() on the same
+// shape and batch (bench/rollout_reference.py, fewer new tokens to bound its time, tokens/s compared).
+//   usage: bench/rollout [--new-tokens N] [--dtype fp32|bf16] [--no-reference] [--only-tiny]
+// Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry share_of_bf16_floor,
+// vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue 6's reference point).
+// Never asserts on time.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/nn/module.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/hf/config.h"
+#include "model/causal_lm.h"
+#include "model/model_info.h"
+#include "model/weights.h"
+#include "rollout/engine.h"
+
+namespace r1::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::ordered_json;
+
+constexpr double kLlamaCppTokensPerSecond = 200.0;  // issue 6: llama.cpp batched bench, 64 seqs, bf16
+constexpr int64_t kPromptLen = 128;
+constexpr int64_t kGroup = 8;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double matmul_gflops(at::ScalarType dtype, int64_t m, int64_t k, int64_t n) {
+  const at::Tensor a = at::randn({m, k}).to(dtype), b = at::randn({k, n}).to(dtype);
+  at::mm(a, b);
+  std::vector<double> rates;
+  const auto start = Clock::now();
+  while (rates.size() < 3 || (seconds_since(start) < 1.0 && rates.size() < 50)) {
+    const auto t = Clock::now();
+    at::mm(a, b);
+    rates.push_back(2.0 * m * k * n / seconds_since(t) / 1e9);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+std::vector<rollout::Request> make_requests(int64_t seqs, int64_t vocab, int64_t new_tokens) {
+  std::vector<rollout::Request> out;
+  const int64_t group = std::min(seqs, kGroup);
+  for (int64_t g = 0; g < seqs / group; ++g) {
+    rollout::Request r;
+    const at::Tensor ids = at::randint(vocab, {kPromptLen}, at::kLong);
+    r.prompt.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + kPromptLen);
+    r.params.n = group;
+    r.params.max_tokens = new_tokens;
+    r.params.ignore_eos = true;
+    r.params.seed = static_cast<uint64_t>(g);
+    out.push_back(r);
+  }
+  return out;
+}
+
+// Naive: every new token re-runs the whole text of every sequence (packed, no cache).
+double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64_t steps) {
+  at::InferenceMode guard;
+  std::vector<std::vector<int64_t>> texts(static_cast<std::size_t>(seqs));
+  for (auto& t : texts) {
+    const at::Tensor ids = at::randint(vocab, {kPromptLen}, at::kLong);
+    t.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + kPromptLen);
+  }
+  const auto start = Clock::now();
+  for (int64_t s = 0; s < steps; ++s) {
+    std::vector<int64_t> flat, lens, last;
+    for (const auto& t : texts) {
+      flat.insert(flat.end(), t.begin(), t.end());
+      lens.push_back(static_cast<int64_t>(t.size()));
+      last.push_back(static_cast<int64_t>(flat.size()) - 1);
+    }
+    const at::Tensor hidden = m.forward(at::tensor(flat, at::kLong), model::packed_batch(lens));
+    const at::Tensor next = m.logits(hidden.index_select(0, at::tensor(last, at::kLong))).argmax(-1);
+    for (std::size_t i = 0; i < texts.size(); ++i) texts[i].push_back(next[static_cast<int64_t>(i)].item<int64_t>());
+  }
+  return static_cast<double>(seqs * steps) / seconds_since(start);
+}
+
+json run_reference(const std::string& source_dir, const std::string& config, int64_t seqs, int64_t new_tokens,
+                   const std::string& dtype) {
+  const char* py = std::getenv("R1KIT_PYTHON");
+  const std::string python = py ? py : str_cat(std::getenv("HOME"), "/.cache/r1kit/venv/bin/python");
+  const std::string cmd = str_cat(python, " ", source_dir, "/bench/rollout_reference.py --config ", config, " --seqs ",
+                                  seqs, " --group ", kGroup, " --prompt-len ", kPromptLen, " --new-tokens ", new_tokens,
+                                  " --dtype ", dtype == "bf16" ? "bfloat16" : "float32", " --threads ",
+                                  at::get_num_threads(), " 2>/dev/null");
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return nullptr;
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
+  if (pclose(pipe) != 0 || out.empty()) return nullptr;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  const std::size_t nl = out.rfind('\n');
+  return json::parse(nl == std::string::npos ? out : out.substr(nl + 1));
+}
+
+int run(int argc, char** argv) {
+  int64_t new_tokens = 256;
+  std::string dtype = "fp32";
+  bool reference = true, only_tiny = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--new-tokens" && i + 1 < argc) new_tokens = std::atoll(argv[++i]);
+    else if (a == "--dtype" && i + 1 < argc) dtype = argv[++i];
+    else if (a == "--no-reference") reference = false;
+    else if (a == "--only-tiny") only_tiny = true;
+    else throw Error(str_cat("bench/rollout: unknown argument ", a));
+  }
+  const char* src = std::getenv("R1KIT_SOURCE_DIR");
+  const std::string source_dir = src ? src : ".";
+  const at::ScalarType type = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+
+  struct Target {
+    std::string name, config;
+  };
+  std::vector<Target> targets = {{"tiny-deepseek-v3", source_dir + "/recipes/models/tiny_deepseek_v3.json"}};
+  if (!only_tiny) targets.push_back({"qwen2.5-0.5b", source_dir + "/../shared/configs/qwen2.5-0.5b-instruct.json"});
+
+  json out;
+  out["bench"] = "rollout";
+  out["threads"] = at::get_num_threads();
+  out["dtype"] = dtype;
+  out["new_tokens"] = new_tokens;
+  std::printf("bench/rollout: %d threads, %s, %lld-token prompts in groups of %lld, %lld new tokens\n",
+              at::get_num_threads(), dtype.c_str(), static_cast<long long>(kPromptLen),
+              static_cast<long long>(kGroup), static_cast<long long>(new_tokens));
+  for (const Target& t : targets) {
+    const hf::ModelConfig config = hf::load_model_config(t.config);
+    const hf::DecoderConfig& c = hf::decoder_config(config);
+    const double fp32_rate = matmul_gflops(at::kFloat, 64, c.hidden_size, c.intermediate_size);
+    const double bf16_rate = matmul_gflops(at::kBFloat16, 64, c.hidden_size, c.intermediate_size);
+    const double flops_per_token = model::model_info(config, kPromptLen + new_tokens / 2).flops_per_token;
+    model::ModelOptions options;
+    options.dtype = type;
+    auto m = model::make_causal_lm(config, options);
+    model::init_weights(*m, 1);
+    m->module().eval();
+    std::printf("%s: matmul fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s (64 x %lld x %lld); %.3g FLOP/token\n", t.name.c_str(),
+                fp32_rate, bf16_rate, static_cast<long long>(c.hidden_size), static_cast<long long>(c.intermediate_size),
+                flops_per_token);
+    for (int64_t seqs : {1, 8, 64}) {
+      rollout::EngineConfig cfg;
+      cfg.kv_cache_bytes = int64_t{2} << 30;
+      rollout::Engine engine(m, nullptr, cfg);
+      const auto requests = make_requests(seqs, c.vocab_size, new_tokens);
+      const auto start = Clock::now();
+      engine.generate(requests);
+      const double seconds = seconds_since(start);
+      const double tokens_per_s = static_cast<double>(engine.stats().generated_tokens) / seconds;
+      const double gflops = tokens_per_s * flops_per_token / 1e9;
+      json row;
+      row["seqs"] = seqs;
+      row["tokens_per_s"] = tokens_per_s;
+      row["achieved_gflops"] = gflops;
+      row["share_of_fp32_floor"] = gflops / fp32_rate;
+      row["share_of_bf16_floor"] = gflops / bf16_rate;
+      std::printf("  %2lld seqs: %8.1f tokens/s  %6.1f GFLOP/s (%.0f%% of fp32, %.0f%% of bf16 matmul)",
+                  static_cast<long long>(seqs), tokens_per_s, gflops, 100 * gflops / fp32_rate, 100 * gflops / bf16_rate);
+      if (seqs == 64) {
+        const int64_t naive_steps = t.name == "qwen2.5-0.5b" ? 2 : 8;
+        const double naive = naive_tokens_per_s(*m, seqs, c.vocab_size, naive_steps);
+        row["naive_tokens_per_s"] = naive;
+        row["vs_naive"] = tokens_per_s / naive;
+        std::printf("  naive %.1f (x%.1f)", naive, tokens_per_s / naive);
+        if (reference) {
+          const int64_t ref_tokens = std::min<int64_t>(new_tokens, 32);
+          const json ref = run_reference(source_dir, t.config, seqs, ref_tokens, dtype);
+          row["transformers"] = ref;
+          if (ref.is_object()) {
+            row["vs_transformers"] = tokens_per_s / ref["tokens_per_s"].get<double>();
+            std::printf("  transformers %.1f (x%.2f)", ref["tokens_per_s"].get<double>(),
+                        tokens_per_s / ref["tokens_per_s"].get<double>());
+          }
+        }
+        if (t.name == "qwen2.5-0.5b") row["vs_llama_cpp_target"] = tokens_per_s / kLlamaCppTokensPerSecond;
+      }
+      std::printf("\n");
+      out[t.name + "@" + std::to_string(seqs)] = row;
+    }
+    out[t.name + "_matmul_gflops"] = {{"fp32", fp32_rate}, {"bf16", bf16_rate}};
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace r1::bench
+
+int main(int argc, char** argv) {
+  try {
+    return r1::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench/rollout: %s\n", e.what());
+    return 1;
+  }
+}
