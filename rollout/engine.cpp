@@ -10,6 +10,7 @@
 #include "rollout/engine.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
@@ -237,19 +238,30 @@ struct Engine::State {
     const at::Tensor logits =
         model->logits(hidden.index_select(0, at::tensor(rows, at::kLong).to(device))).to(at::kFloat).cpu().contiguous();
     const int64_t vocab = logits.size(1);
+    // Forks first (serially: they allocate ids and blocks), then every draw in parallel (each
+    // sequence has its own stream, so the result does not depend on the threads), then the updates.
+    std::vector<std::pair<int64_t, int64_t>> draws;  // (logits row, sequence)
     for (std::size_t r = 0; r < rows.size(); ++r) {
-      const std::span<const float> row(logits.data_ptr<float>() + static_cast<int64_t>(r) * vocab, static_cast<std::size_t>(vocab));
-      std::vector<int64_t> group = {row_seqs[r]};
+      draws.emplace_back(static_cast<int64_t>(r), row_seqs[r]);
       Sequence& leader = seqs.at(row_seqs[r]);
-      if (leader.pending_forks > 0) {
-        const std::vector<int64_t> children = fork_samples(leader);
-        group.insert(group.end(), children.begin(), children.end());
+      if (leader.pending_forks > 0)
+        for (int64_t child : fork_samples(leader)) draws.emplace_back(static_cast<int64_t>(r), child);
+    }
+    std::vector<Sequence*> targets;
+    for (const auto& [r, id] : draws) targets.push_back(&seqs.at(id));
+    std::vector<SampledToken> sampled(draws.size());
+    const float* base = logits.data_ptr<float>();
+    at::parallel_for(0, static_cast<int64_t>(draws.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const std::span<const float> row(base + draws[i].first * vocab, static_cast<std::size_t>(vocab));
+        Sequence& seq = *targets[i];
+        sampled[i] = sample_token(row, (*requests)[seq.request_idx].params, seq.rng);
       }
-      for (int64_t id : group) {
-        Sequence& seq = seqs.at(id);
-        accept(seq, sample_token(row, (*requests)[seq.request_idx].params, seq.rng));
-        if (!seq.out.finish_reason.empty()) finish(seq);
-      }
+    });
+    for (std::size_t i = 0; i < draws.size(); ++i) {
+      Sequence& seq = *targets[i];
+      accept(seq, sampled[i]);
+      if (!seq.out.finish_reason.empty()) finish(seq);
     }
     for (int64_t id : running) {
       const Sequence& seq = seqs.at(id);
