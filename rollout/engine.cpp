@@ -143,6 +143,21 @@ struct Engine::State {
     return batch;
   }
 
+  // Whether a stop string ends within the text of the last few tokens. A stop string completed by the
+  // newest token lies in the last |stop| bytes, so decoding max|stop| + 4 tokens (each at least one
+  // byte; 4 more so that a character split at the window's start cannot reach those bytes) suffices,
+  // and the per-token cost does not grow with the completion. (Tokens that decode to nothing, such
+  // as skipped special tokens, shrink the window; a stop string spanning many of them is missed.)
+  bool tail_has_stop(const std::vector<int32_t>& tokens, const SamplingParams& p) const {
+    std::size_t longest = 0;
+    for (const std::string& s : p.stop) longest = std::max(longest, s.size());
+    const std::size_t window = std::min(tokens.size(), longest + 4);
+    const std::string tail = tokenizer->decode(std::span<const int32_t>(tokens).last(window), p.skip_special_tokens);
+    for (const std::string& s : p.stop)
+      if (tail.find(s) != std::string::npos) return true;
+    return false;
+  }
+
   // Appends `token` to `seq` and decides whether it finished.
   void accept(Sequence& seq, const SampledToken& sampled) {
     const SamplingParams& p = (*requests)[seq.request_idx].params;
@@ -156,7 +171,8 @@ struct Engine::State {
     if (is_stop_id || is_eos) {
       seq.out.finish_reason = "stop";
       seq.out.stop_reason = std::to_string(sampled.token);
-    } else if (!p.stop.empty()) {
+    } else if (!p.stop.empty() && tail_has_stop(seq.out.tokens, p)) {
+      // The first occurrence in the whole text (the tail check runs every token, so it is the new one).
       const std::string text = tokenizer->decode(seq.out.tokens, p.skip_special_tokens);
       std::size_t cut = std::string::npos;
       const std::string* which = nullptr;
@@ -164,12 +180,11 @@ struct Engine::State {
         const std::size_t at = text.find(s);
         if (at != std::string::npos && (cut == std::string::npos || at < cut)) cut = at, which = &s;
       }
-      if (which) {
-        seq.out.finish_reason = "stop";
-        seq.out.stop_reason = *which;
-        seq.out.text = text.substr(0, p.include_stop_str_in_output ? cut + which->size() : cut);
-        seq.text_done = true;
-      }
+      R1_CHECK(which != nullptr, "stop string seen in the tail but not in the text");
+      seq.out.finish_reason = "stop";
+      seq.out.stop_reason = *which;
+      seq.out.text = text.substr(0, p.include_stop_str_in_output ? cut + which->size() : cut);
+      seq.text_done = true;
     }
     if (seq.out.finish_reason.empty() && static_cast<int64_t>(seq.out.tokens.size()) >= p.max_tokens)
       seq.out.finish_reason = "length";
@@ -296,6 +311,11 @@ std::vector<RequestOutput> Engine::generate(const std::vector<Request>& requests
   }
   const auto start = std::chrono::steady_clock::now();
   at::InferenceMode inference;
+  // A previous call that threw may have left sequences behind.
+  for (int64_t id : s.running) s.blocks.free(id);
+  s.running.clear();
+  s.waiting.clear();
+  s.seqs.clear();
   s.requests = &requests;
   s.outputs.assign(requests.size(), RequestOutput{});
   s.num_finished = 0;

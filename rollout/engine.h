@@ -25,7 +25,9 @@ namespace r1::rollout {
 struct EngineConfig {
   int64_t kv_cache_bytes = int64_t{1} << 30;  // the KV pool, all layers; sets the number of blocks
   int64_t block_size = 16;                    // tokens per KV block
-  int64_t max_num_seqs = 256;                 // sequences in the running batch at most
+  // Sequences in the running batch at most when admitting; a request's n samples are admitted as one
+  // (forked after its prefill), so they may take the batch past this by n - 1.
+  int64_t max_num_seqs = 256;
   int64_t max_batch_tokens = 2048;            // tokens per forward (decode rows + prefill chunks)
 };
 
