@@ -5,7 +5,8 @@
 // the model's MLP shape, 64 rows), the achieved FLOP/s (model_info's forward FLOPs per token at
 // the mean context) as a share of them; a naive baseline (batched full forward over every sequence's
 // whole text per new token, no cache; timed over a few tokens); transformers' generate() on the same
-// shape and batch (bench/rollout_reference.py, fewer new tokens to bound its time, tokens/s compared).
+// shape and batch (bench/rollout_reference.py, fewer new tokens to bound its time, tokens/s compared);
+// and the time sync_weights takes to refresh the engine's weights from a trainer's copy.
 //   usage: bench/rollout [--new-tokens N] [--dtype fp32|bf16] [--no-reference] [--only-tiny]
 // Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry share_of_bf16_floor,
 // vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue 6's reference point).
@@ -192,6 +193,12 @@ int run(int argc, char** argv) {
           }
         }
         if (t.name == "qwen2.5-0.5b") row["vs_llama_cpp_target"] = tokens_per_s / kLlamaCppTokensPerSecond;
+        // Weight refresh from a trainer's copy (another instance of the same model).
+        auto trainer = model::make_causal_lm(config, options);
+        model::init_weights(*trainer, 2);
+        const double sync_s = engine.sync_weights(*trainer);
+        row["sync_weights_s"] = sync_s;
+        std::printf("  sync_weights %.3f s", sync_s);
       }
       std::printf("\n");
       out[t.name + "@" + std::to_string(seqs)] = row;
