@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common.h"
 #include "core/error.h"
 #include "core/hf/config.h"
 #include "model/causal_lm.h"
@@ -28,31 +29,7 @@
 namespace r1::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using json = nlohmann::ordered_json;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// GFLOP/s of at::mm at [m, k] x [k, n] in `dtype`: two warm-ups, then the median of runs filling
-// ~1.5 s (at least 3).
-double matmul_gflops(at::ScalarType dtype, int64_t m, int64_t k, int64_t n) {
-  const at::Tensor a = at::randn({m, k}).to(dtype), b = at::randn({k, n}).to(dtype);
-  at::mm(a, b);
-  at::mm(a, b);
-  std::vector<double> rates;
-  const auto start = Clock::now();
-  while (rates.size() < 3 || (seconds_since(start) < 1.5 && rates.size() < 30)) {
-    const auto t = Clock::now();
-    at::mm(a, b);
-    rates.push_back(2.0 * m * k * n / seconds_since(t) / 1e9);
-  }
-  return median(rates);
-}
 
 // The machine's matmul rate for this model: the best over its three GEMM shapes (MLP up, MLP
 // down, LM head) at `rows` tokens. A dtype without native kernels (bf16 without avx512_bf16) is
@@ -85,22 +62,11 @@ Args parse(int argc, char** argv) {
   return args;
 }
 
-// transformers' tokens/s for the same step, or a JSON null with the reason.
+// transformers' tokens/s for the same step, or null when the script failed.
 json run_reference(const std::string& source_dir, const std::string& config, const Args& args, const std::string& dtype) {
-  const char* venv = std::getenv("R1KIT_PYTHON");
-  const std::string python = venv ? venv : str_cat(std::getenv("HOME"), "/.cache/r1kit/venv/bin/python");
-  const std::string cmd = str_cat(python, " ", source_dir, "/bench/model_reference.py --config ", config, " --seq ",
-                                  args.seq, " --batch 1 --steps ", args.steps, " --warmup 1 --dtype ",
-                                  dtype == "bf16" ? "bfloat16" : "float32", " --threads ", at::get_num_threads());
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return nullptr;
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
-  if (pclose(pipe) != 0) return nullptr;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  const std::size_t start = out.rfind('\n');
-  return json::parse(start == std::string::npos ? out : out.substr(start + 1));
+  return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/model_reference.py --config ", config,
+                                  " --seq ", args.seq, " --batch 1 --steps ", args.steps, " --warmup 1 --dtype ",
+                                  dtype == "bf16" ? "bfloat16" : "float32", " --threads ", at::get_num_threads()));
 }
 
 int run(int argc, char** argv) {

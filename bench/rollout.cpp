@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common.h"
 #include "core/error.h"
 #include "core/hf/config.h"
 #include "model/causal_lm.h"
@@ -33,28 +34,11 @@
 namespace r1::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using json = nlohmann::ordered_json;
 
 constexpr double kLlamaCppTokensPerSecond = 200.0;  // issue 6: llama.cpp batched bench, 64 seqs, bf16
 constexpr int64_t kPromptLen = 128;
 constexpr int64_t kGroup = 8;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double matmul_gflops(at::ScalarType dtype, int64_t m, int64_t k, int64_t n) {
-  const at::Tensor a = at::randn({m, k}).to(dtype), b = at::randn({k, n}).to(dtype);
-  at::mm(a, b);
-  std::vector<double> rates;
-  const auto start = Clock::now();
-  while (rates.size() < 3 || (seconds_since(start) < 1.0 && rates.size() < 50)) {
-    const auto t = Clock::now();
-    at::mm(a, b);
-    rates.push_back(2.0 * m * k * n / seconds_since(t) / 1e9);
-  }
-  std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
-}
 
 std::vector<rollout::Request> make_requests(int64_t seqs, int64_t vocab, int64_t new_tokens) {
   std::vector<rollout::Request> out;
@@ -97,21 +81,10 @@ double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64
 
 json run_reference(const std::string& source_dir, const std::string& config, int64_t seqs, int64_t new_tokens,
                    const std::string& dtype) {
-  const char* py = std::getenv("R1KIT_PYTHON");
-  const std::string python = py ? py : str_cat(std::getenv("HOME"), "/.cache/r1kit/venv/bin/python");
-  const std::string cmd = str_cat(python, " ", source_dir, "/bench/rollout_reference.py --config ", config, " --seqs ",
-                                  seqs, " --group ", kGroup, " --prompt-len ", kPromptLen, " --new-tokens ", new_tokens,
-                                  " --dtype ", dtype == "bf16" ? "bfloat16" : "float32", " --threads ",
-                                  at::get_num_threads(), " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return nullptr;
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) out += buf;
-  if (pclose(pipe) != 0 || out.empty()) return nullptr;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  const std::size_t nl = out.rfind('\n');
-  return json::parse(nl == std::string::npos ? out : out.substr(nl + 1));
+  return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/rollout_reference.py --config ", config,
+                                  " --seqs ", seqs, " --group ", kGroup, " --prompt-len ", kPromptLen, " --new-tokens ",
+                                  new_tokens, " --dtype ", dtype == "bf16" ? "bfloat16" : "float32", " --threads ",
+                                  at::get_num_threads(), " 2>/dev/null"));
 }
 
 int run(int argc, char** argv) {
@@ -147,8 +120,8 @@ int run(int argc, char** argv) {
   for (const Target& t : targets) {
     const hf::ModelConfig config = hf::load_model_config(t.config);
     const hf::DecoderConfig& c = hf::decoder_config(config);
-    const double fp32_rate = matmul_gflops(at::kFloat, 64, c.hidden_size, c.intermediate_size);
-    const double bf16_rate = matmul_gflops(at::kBFloat16, 64, c.hidden_size, c.intermediate_size);
+    const double fp32_rate = matmul_gflops(at::kFloat, 64, c.hidden_size, c.intermediate_size, 1.0);
+    const double bf16_rate = matmul_gflops(at::kBFloat16, 64, c.hidden_size, c.intermediate_size, 1.0);
     const double flops_per_token = model::model_info(config, kPromptLen + new_tokens / 2).flops_per_token;
     model::ModelOptions options;
     options.dtype = type;
