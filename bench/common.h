@@ -63,4 +63,15 @@ inline nlohmann::ordered_json run_json_command(const std::string& command) {
   return nlohmann::ordered_json::parse(nl == std::string::npos ? out : out.substr(nl + 1));
 }
 
+// A benchmark's main(): runs `run`, and turns an exception into one stderr line and exit status 1.
+template <typename Run>
+int guarded_main(const char* name, Run&& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
+}
+
 }  // namespace r1::bench

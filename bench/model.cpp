@@ -146,10 +146,5 @@ int run(int argc, char** argv) {
 }  // namespace r1::bench
 
 int main(int argc, char** argv) {
-  try {
-    return r1::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench/model: %s\n", e.what());
-    return 1;
-  }
+  return r1::bench::guarded_main("bench/model", [&] { return r1::bench::run(argc, argv); });
 }

@@ -9,7 +9,6 @@
 #include <torch/nn/module.h>
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,6 +17,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/jsonl.h"
 #include "core/log.h"
 #include "core/obs/progress.h"
 #include "core/tokenizer/tokenizer.h"
@@ -42,19 +42,8 @@ struct GenerateArgs {
 };
 
 std::vector<std::vector<int32_t>> read_prompts(const std::string& path, const tokenizer::Tokenizer& tok) {
-  std::ifstream in(path);
-  if (!in) throw Error(str_cat(path, ": cannot open for reading"));
   std::vector<std::vector<int32_t>> out;
-  std::string line;
-  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = str_cat(path, ":", line_no);
-    ordered_json j;
-    try {
-      j = ordered_json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw Error(str_cat(where, ": expected a JSON object, found invalid JSON (", e.what(), ")"));
-    }
+  core::read_jsonl(path, [&](const std::string& where, const ordered_json& j) {
     if (!j.is_object() || j.contains("prompt") == j.contains("messages"))
       throw Error(str_cat(where, ": expected an object with exactly one of \"prompt\" or \"messages\""));
     std::vector<int32_t> ids;
@@ -67,7 +56,7 @@ std::vector<std::vector<int32_t>> read_prompts(const std::string& path, const to
     }
     if (ids.empty()) throw Error(str_cat(where, ": the prompt encodes to no tokens"));
     out.push_back(std::move(ids));
-  }
+  });
   return out;
 }
 

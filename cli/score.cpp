@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,6 +21,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/jsonl.h"
 #include "core/log.h"
 #include "core/obs/progress.h"
 #include "core/tokenizer/tokenizer.h"
@@ -49,26 +49,15 @@ at::ScalarType parse_dtype(const std::string& name) {
 // The sequences of `path`, one per non-empty line, validated against the vocabulary.
 std::vector<std::vector<int64_t>> read_sequences(const std::string& path, const stdfs::path& model_dir,
                                                  int64_t vocab_size, bool add_special) {
-  std::ifstream in(path);
-  if (!in) throw Error(str_cat(path, ": cannot open for reading"));
   std::optional<tokenizer::Tokenizer> tok;
   std::vector<std::vector<int64_t>> out;
-  std::string line;
-  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = str_cat(path, ":", line_no);
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw Error(str_cat(where, ": expected a JSON object, found invalid JSON (", e.what(), ")"));
-    }
+  core::read_jsonl(path, [&](const std::string& where, const nlohmann::ordered_json& j) {
     if (!j.is_object() || j.contains("ids") == j.contains("text"))
       throw Error(str_cat(where, ": expected an object with exactly one of \"ids\" or \"text\""));
     std::vector<int64_t> ids;
     if (j.contains("ids")) {
       if (!j["ids"].is_array()) throw Error(str_cat(where, ": ids: expected an array of token ids"));
-      for (const json& id : j["ids"]) {
+      for (const auto& id : j["ids"]) {
         if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= vocab_size)
           throw Error(str_cat(where, ": ids: expected integers in [0, ", vocab_size, "), found ", id.dump()));
         ids.push_back(id.get<int64_t>());
@@ -80,7 +69,7 @@ std::vector<std::vector<int64_t>> read_sequences(const std::string& path, const 
     }
     if (ids.empty()) throw Error(str_cat(where, ": expected at least one token, found none"));
     out.push_back(std::move(ids));
-  }
+  });
   return out;
 }
 

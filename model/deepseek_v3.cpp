@@ -279,15 +279,11 @@ class DeepseekV3CausalLM final : public torch::nn::Module, public CausalLM {
   }
 
   at::Tensor forward(const at::Tensor& input_ids_T, const ForwardBatch& batch, KvCache* kv) override {
-    check_batch(batch, input_ids_T.size(0), kv != nullptr);
-    at::Tensor x_TD = model->embed_tokens(input_ids_T);
-    const auto [cos, sin] = rope_.cos_sin(batch.positions_T, x_TD.scalar_type());
-    for (DecoderLayer& layer : model->decoder_layers) x_TD = layer(x_TD, cos, sin, batch, kv);
-    return model->norm(x_TD);
+    return internal::decoder_forward(*model, rope_, input_ids_T, batch, kv);
   }
 
   at::Tensor logits(const at::Tensor& hidden) override {
-    return lm_head ? lm_head(hidden) : at::linear(hidden, model->embed_tokens->weight);
+    return internal::lm_head_logits(lm_head, model->embed_tokens, hidden);
   }
 
   std::vector<std::pair<std::string, std::string>> aliases() const override {

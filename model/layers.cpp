@@ -116,8 +116,7 @@ Rope::Rope(const hf::DecoderConfig& config, int64_t dim) {
   const at::Tensor exponents = at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim);
   const at::Tensor pos_freqs = at::pow(config.rope_theta, exponents);
   at::Tensor inv_freq = 1.0 / pos_freqs;
-  if (type == "default") {
-  } else if (type == "linear") {
+  if (type == "linear") {
     inv_freq = inv_freq / config.rope_scaling->factor;
   } else if (type == "llama3") {
     const hf::RopeScaling& rs = *config.rope_scaling;
@@ -163,7 +162,7 @@ Rope::Rope(const hf::DecoderConfig& config, int64_t dim) {
       const double m = yarn_mscale(factor, *rs.mscale_all_dim);
       softmax_scale_factor_ = m * m;
     }
-  } else {
+  } else if (type != "default") {
     throw Error(str_cat("config.json: rope_scaling.rope_type: expected \"default\", \"linear\", "
                         "\"llama3\" or \"yarn\", found \"", type, "\" (not implemented in r1kit)"));
   }

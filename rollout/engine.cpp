@@ -39,6 +39,7 @@ struct Sequence {
   Rng rng;
   Completion out;
   bool text_done = false;  // out.text was cut at a stop string
+  bool sampled_uncomputed = false;  // the last token was just sampled and awaits its decode step
 };
 
 uint64_t sample_seed(const SamplingParams& p, int64_t request_idx, int64_t sample_idx) {
@@ -86,6 +87,7 @@ struct Engine::State {
   void preempt(int64_t id) {
     blocks.free(id);
     seqs.at(id).num_computed = 0;
+    seqs.at(id).sampled_uncomputed = false;  // recomputed as prefill when readmitted
     std::erase(running, id);
     waiting.push_front(id);
     ++stats.preemptions;
@@ -163,6 +165,7 @@ struct Engine::State {
     const SamplingParams& p = (*requests)[seq.request_idx].params;
     seq.tokens.push_back(static_cast<int32_t>(sampled.token));
     seq.out.tokens.push_back(static_cast<int32_t>(sampled.token));
+    seq.sampled_uncomputed = true;
     seq.out.logprobs.push_back(sampled.logprob);
     if (p.logprobs) seq.out.top_logprobs.push_back(sampled.top_logprobs);
     ++stats.generated_tokens;
@@ -246,7 +249,8 @@ struct Engine::State {
         rows.push_back(fb.cu_seqlens[i + 1] - 1);
         row_seqs.push_back(seq.id);
       }
-      if (batch[i].num_tokens > 1) stats.prefill_tokens += batch[i].num_tokens;
+      if (!seq.sampled_uncomputed) stats.prefill_tokens += batch[i].num_tokens;
+      seq.sampled_uncomputed = false;
     }
     ++stats.steps;
     if (rows.empty()) return;

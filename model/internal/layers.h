@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/hf/config.h"
+#include "model/forward_batch.h"
 
 namespace r1::model::internal {
 
@@ -91,5 +92,22 @@ class Rope {
 
 // "default" when there is no rope_scaling.
 std::string rope_type_of(const hf::DecoderConfig& config);
+
+// What every family's CausalLM::forward does around its own layers: embed, RoPE tables once for all
+// layers, each layer, final norm. `Model` has embed_tokens, decoder_layers and norm (HF's *Model).
+template <typename Model>
+at::Tensor decoder_forward(Model& model, const Rope& rope, const at::Tensor& input_ids_T,
+                           const ForwardBatch& batch, KvCache* kv) {
+  check_batch(batch, input_ids_T.size(0), kv != nullptr);
+  at::Tensor x_TD = model.embed_tokens(input_ids_T);
+  const auto [cos, sin] = rope.cos_sin(batch.positions_T, x_TD.scalar_type());
+  for (auto& layer : model.decoder_layers) x_TD = layer(x_TD, cos, sin, batch, kv);
+  return model.norm(x_TD);
+}
+
+// The LM head, or the embedding matrix when the head is tied (lm_head is then empty).
+inline at::Tensor lm_head_logits(Linear& lm_head, const Embedding& embed_tokens, const at::Tensor& hidden) {
+  return lm_head ? lm_head(hidden) : at::linear(hidden, embed_tokens->weight);
+}
 
 }  // namespace r1::model::internal
