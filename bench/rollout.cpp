@@ -1,18 +1,24 @@
 // bench/rollout: generation throughput of the rollout engine, in new tokens per second, for the tiny
 // built-in model and a random-weight model of the Qwen2.5-0.5B shape (../shared/configs), at 1, 8
 // and 64 concurrent sequences: 128-token prompts shared by each group of 8 samples, N new tokens
-// with EOS ignored (temperature 1). In the same run: this machine's fp32 and bf16 matmul rates (at
-// the model's MLP shape, 64 rows), the achieved FLOP/s (model_info's forward FLOPs per token at
-// the mean context) as a share of them; a naive baseline (batched full forward over every sequence's
-// whole text per new token, no cache; timed over a few tokens); transformers' generate() on the same
-// shape and batch (bench/rollout_reference.py, fewer new tokens to bound its time, tokens/s compared);
-// and the time sync_weights takes to refresh the engine's weights from a trainer's copy.
-//   usage: bench/rollout [--new-tokens N] [--dtype fp32|bf16] [--no-reference] [--only-tiny]
-// Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry share_of_bf16_floor,
-// vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue 6's reference point).
-// Never asserts on time.
+// with EOS ignored (temperature 1). In the same run: this machine's fp32 and bf16 matmul rates (the
+// best of a 2048^3 product and the model's MLP shape at 1,024 rows: the floor; and the MLP shape at
+// 64 rows, what a decode step's GEMMs can reach), the achieved FLOP/s (model_info's forward FLOPs
+// per token at the mean context, over generated tokens only) as a share of the floor; a naive
+// baseline (batched full forward over every sequence's whole text per new token, no cache; timed
+// over a few tokens); transformers' generate() on the same shape, batch and number of new tokens
+// (bench/rollout_reference.py); and the time sync_weights takes to refresh the engine's weights
+// from a trainer's copy.
+//   usage: bench/rollout [--new-tokens N] [--reference-new-tokens N] [--dtype auto|fp32|bf16]
+//                        [--no-reference] [--no-naive] [--only-tiny] [--seqs N (one concurrency only)]
+//                        [--profile (operator times of each generate, printed; slows it)]
+// --dtype auto (the default) runs in bf16 where bf16 matmul is faster than fp32 (avx512_bf16/AMX)
+// and in fp32 elsewhere. Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry
+// share_of_bf16_floor, vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue
+// 6's reference point). Never asserts on time.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
@@ -20,16 +26,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bench/common.h"
 #include "core/error.h"
 #include "core/hf/config.h"
+#include "core/process.h"
 #include "model/causal_lm.h"
 #include "model/model_info.h"
 #include "model/weights.h"
 #include "rollout/engine.h"
+#include "rollout/kernels/paged_attention.h"
 
 namespace r1::bench {
 namespace {
@@ -79,6 +88,30 @@ double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64
   return static_cast<double>(seqs * steps) / seconds_since(start);
 }
 
+// Runs `body` under LibTorch's profiler and prints the operators by total time (nested operators
+// are counted inside their callers too, e.g. aten::linear includes its aten::addmm).
+template <typename Body>
+void profile_ops(Body&& body) {
+  namespace prof = torch::autograd::profiler;
+  prof::prepareProfiler(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::KINETO),
+                        {torch::profiler::impl::ActivityType::CPU});
+  prof::enableProfiler(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::KINETO),
+                       {torch::profiler::impl::ActivityType::CPU});
+  body();
+  const auto result = prof::disableProfiler();
+  std::map<std::string, std::pair<double, int64_t>> by_name;
+  for (const auto& e : result->events()) {
+    auto& [us, count] = by_name[e.name()];
+    us += static_cast<double>(e.durationNs()) / 1e3;
+    ++count;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(by_name.begin(), by_name.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  for (std::size_t i = 0; i < std::min<std::size_t>(rows.size(), 30); ++i)
+    std::printf("    %-40s %10.1f ms %8lld calls\n", rows[i].first.c_str(), rows[i].second.first / 1e3,
+                static_cast<long long>(rows[i].second.second));
+}
+
 json run_reference(const std::string& source_dir, const std::string& config, int64_t seqs, int64_t new_tokens,
                    const std::string& dtype) {
   return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/rollout_reference.py --config ", config,
@@ -88,19 +121,32 @@ json run_reference(const std::string& source_dir, const std::string& config, int
 }
 
 int run(int argc, char** argv) {
-  int64_t new_tokens = 256;
-  std::string dtype = "fp32";
-  bool reference = true, only_tiny = false;
+  core::retain_freed_memory();  // as the r1kit program does (core/process.h)
+  int64_t new_tokens = 256, reference_new_tokens = -1;
+  std::string dtype = "auto";
+  bool reference = true, only_tiny = false, naive = true, profile = false;
+  std::vector<int64_t> concurrency = {1, 8, 64};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--new-tokens" && i + 1 < argc) new_tokens = std::atoll(argv[++i]);
+    else if (a == "--reference-new-tokens" && i + 1 < argc) reference_new_tokens = std::atoll(argv[++i]);
     else if (a == "--dtype" && i + 1 < argc) dtype = argv[++i];
     else if (a == "--no-reference") reference = false;
+    else if (a == "--no-naive") naive = false;
+    else if (a == "--profile") profile = true;
     else if (a == "--only-tiny") only_tiny = true;
+    else if (a == "--seqs" && i + 1 < argc) concurrency = {std::atoll(argv[++i])};
     else throw Error(str_cat("bench/rollout: unknown argument ", a));
   }
+  if (dtype != "auto" && dtype != "fp32" && dtype != "bf16")
+    throw Error(str_cat("bench/rollout: --dtype: expected auto, fp32 or bf16, found ", dtype));
+  if (reference_new_tokens < 0) reference_new_tokens = new_tokens;
   const char* src = std::getenv("R1KIT_SOURCE_DIR");
   const std::string source_dir = src ? src : ".";
+  // The floor: the best bf16 / fp32 rate of a large product (2048^3) on this machine.
+  const double fp32_floor = matmul_gflops(at::kFloat, 2048, 2048, 2048, 2.0);
+  const double bf16_floor = matmul_gflops(at::kBFloat16, 2048, 2048, 2048, 2.0);
+  if (dtype == "auto") dtype = bf16_floor > fp32_floor ? "bf16" : "fp32";
   const at::ScalarType type = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
 
   struct Target {
@@ -114,30 +160,39 @@ int run(int argc, char** argv) {
   out["threads"] = at::get_num_threads();
   out["dtype"] = dtype;
   out["new_tokens"] = new_tokens;
-  std::printf("bench/rollout: %d threads, %s, %lld-token prompts in groups of %lld, %lld new tokens\n",
+  out["attention_kernel"] = rollout::kernels::paged_attention_uses_avx512() ? "avx512" : "portable";
+  std::printf("bench/rollout: %d threads, %s, %lld-token prompts in groups of %lld, %lld new tokens, "
+              "paged attention %s\n",
               at::get_num_threads(), dtype.c_str(), static_cast<long long>(kPromptLen),
-              static_cast<long long>(kGroup), static_cast<long long>(new_tokens));
+              static_cast<long long>(kGroup), static_cast<long long>(new_tokens),
+              out["attention_kernel"].get<std::string>().c_str());
   for (const Target& t : targets) {
     const hf::ModelConfig config = hf::load_model_config(t.config);
     const hf::DecoderConfig& c = hf::decoder_config(config);
-    const double fp32_rate = matmul_gflops(at::kFloat, 64, c.hidden_size, c.intermediate_size, 1.0);
-    const double bf16_rate = matmul_gflops(at::kBFloat16, 64, c.hidden_size, c.intermediate_size, 1.0);
+    const double fp32_rate = std::max(fp32_floor, matmul_gflops(at::kFloat, 1024, c.hidden_size, c.intermediate_size));
+    const double bf16_rate =
+        std::max(bf16_floor, matmul_gflops(at::kBFloat16, 1024, c.hidden_size, c.intermediate_size));
+    const double decode_rate = matmul_gflops(type, 64, c.hidden_size, c.intermediate_size);
     const double flops_per_token = model::model_info(config, kPromptLen + new_tokens / 2).flops_per_token;
     model::ModelOptions options;
     options.dtype = type;
     auto m = model::make_causal_lm(config, options);
     model::init_weights(*m, 1);
     m->module().eval();
-    std::printf("%s: matmul fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s (64 x %lld x %lld); %.3g FLOP/token\n", t.name.c_str(),
-                fp32_rate, bf16_rate, static_cast<long long>(c.hidden_size), static_cast<long long>(c.intermediate_size),
-                flops_per_token);
-    for (int64_t seqs : {1, 8, 64}) {
+    std::printf("%s: matmul floor fp32 %.1f GFLOP/s, bf16 %.1f GFLOP/s; %s at 64 x %lld x %lld: %.1f GFLOP/s; "
+                "%.3g FLOP/token\n",
+                t.name.c_str(), fp32_rate, bf16_rate, dtype.c_str(), static_cast<long long>(c.hidden_size),
+                static_cast<long long>(c.intermediate_size), decode_rate, flops_per_token);
+    for (int64_t seqs : concurrency) {
       rollout::EngineConfig cfg;
       cfg.kv_cache_bytes = int64_t{2} << 30;
       rollout::Engine engine(m, nullptr, cfg);
       const auto requests = make_requests(seqs, c.vocab_size, new_tokens);
       const auto start = Clock::now();
-      engine.generate(requests);
+      if (profile)
+        profile_ops([&] { engine.generate(requests); });
+      else
+        engine.generate(requests);
       const double seconds = seconds_since(start);
       const double tokens_per_s = static_cast<double>(engine.stats().generated_tokens) / seconds;
       const double gflops = tokens_per_s * flops_per_token / 1e9;
@@ -147,17 +202,27 @@ int run(int argc, char** argv) {
       row["achieved_gflops"] = gflops;
       row["share_of_fp32_floor"] = gflops / fp32_rate;
       row["share_of_bf16_floor"] = gflops / bf16_rate;
-      std::printf("  %2lld seqs: %8.1f tokens/s  %6.1f GFLOP/s (%.0f%% of fp32, %.0f%% of bf16 matmul)",
-                  static_cast<long long>(seqs), tokens_per_s, gflops, 100 * gflops / fp32_rate, 100 * gflops / bf16_rate);
+      row["share_of_64_row_matmul"] = gflops / decode_rate;
+      row["seconds"] = seconds;
+      const rollout::EngineStats& st = engine.stats();
+      row["phase_seconds"] = {{"forward", st.forward_seconds}, {"lm_head", st.lm_head_seconds},
+                              {"sample", st.sample_seconds},
+                              {"other", st.seconds - st.forward_seconds - st.lm_head_seconds - st.sample_seconds}};
+      std::printf("  %2lld seqs: %8.1f tokens/s  %6.1f GFLOP/s (%.0f%% of fp32, %.0f%% of bf16 floor; "
+                  "s: forward %.1f, lm head %.1f, sample %.1f, other %.1f)",
+                  static_cast<long long>(seqs), tokens_per_s, gflops, 100 * gflops / fp32_rate, 100 * gflops / bf16_rate,
+                  st.forward_seconds, st.lm_head_seconds, st.sample_seconds,
+                  st.seconds - st.forward_seconds - st.lm_head_seconds - st.sample_seconds);
       if (seqs == 64) {
-        const int64_t naive_steps = t.name == "qwen2.5-0.5b" ? 2 : 8;
-        const double naive = naive_tokens_per_s(*m, seqs, c.vocab_size, naive_steps);
-        row["naive_tokens_per_s"] = naive;
-        row["vs_naive"] = tokens_per_s / naive;
-        std::printf("  naive %.1f (x%.1f)", naive, tokens_per_s / naive);
+        if (naive) {
+          const int64_t naive_steps = t.name == "qwen2.5-0.5b" ? 2 : 8;
+          const double naive_rate = naive_tokens_per_s(*m, seqs, c.vocab_size, naive_steps);
+          row["naive_tokens_per_s"] = naive_rate;
+          row["vs_naive"] = tokens_per_s / naive_rate;
+          std::printf("  naive %.1f (x%.1f)", naive_rate, tokens_per_s / naive_rate);
+        }
         if (reference) {
-          const int64_t ref_tokens = std::min<int64_t>(new_tokens, 32);
-          const json ref = run_reference(source_dir, t.config, seqs, ref_tokens, dtype);
+          const json ref = run_reference(source_dir, t.config, seqs, reference_new_tokens, dtype);
           row["transformers"] = ref;
           if (ref.is_object()) {
             row["vs_transformers"] = tokens_per_s / ref["tokens_per_s"].get<double>();
@@ -176,7 +241,7 @@ int run(int argc, char** argv) {
       std::printf("\n");
       out[t.name + "@" + std::to_string(seqs)] = row;
     }
-    out[t.name + "_matmul_gflops"] = {{"fp32", fp32_rate}, {"bf16", bf16_rate}};
+    out[t.name + "_matmul_gflops"] = {{"fp32", fp32_rate}, {"bf16", bf16_rate}, {dtype + "_64_rows", decode_rate}};
   }
   std::printf("%s\n", out.dump().c_str());
   return 0;

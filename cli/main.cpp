@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/version.h"
 
 namespace {
@@ -56,6 +57,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  r1::core::retain_freed_memory();
   try {
     return run(argc, argv);
   } catch (const r1::Error& e) {

@@ -239,7 +239,14 @@ struct Engine::State {
     }
     const at::Device device = model->options().device;
     const model::ForwardBatch fb = model::cached_batch(chunk_lens, context_lens, seq_ids, device);
+    auto phase_start = std::chrono::steady_clock::now();
+    const auto lap = [&phase_start](double& total) {
+      const auto now = std::chrono::steady_clock::now();
+      total += std::chrono::duration<double>(now - phase_start).count();
+      phase_start = now;
+    };
     const at::Tensor hidden = model->forward(at::tensor(ids, at::kLong).to(device), fb, &cache);
+    lap(stats.forward_seconds);
     // Logits at the rows that end a sequence's known tokens.
     std::vector<int64_t> rows, row_seqs;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -256,6 +263,7 @@ struct Engine::State {
     if (rows.empty()) return;
     const at::Tensor logits =
         model->logits(hidden.index_select(0, at::tensor(rows, at::kLong).to(device))).to(at::kFloat).cpu().contiguous();
+    lap(stats.lm_head_seconds);
     const int64_t vocab = logits.size(1);
     // Forks first (serially: they allocate ids and blocks), then every draw in parallel (each
     // sequence has its own stream, so the result does not depend on the threads), then the updates.
@@ -277,6 +285,7 @@ struct Engine::State {
         sampled[i] = sample_token(row, (*requests)[seq.request_idx].params, seq.rng);
       }
     });
+    lap(stats.sample_seconds);
     for (std::size_t i = 0; i < draws.size(); ++i) {
       Sequence& seq = *targets[i];
       accept(seq, sampled[i]);

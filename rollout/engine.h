@@ -58,6 +58,11 @@ struct EngineStats {
   int64_t preemptions = 0;
   int64_t peak_blocks_used = 0;
   double seconds = 0.0;
+  // Where generate()'s seconds go: the model's forward (layers and attention), the LM head with
+  // the logits' copy to fp32, and drawing tokens; the rest is scheduling and bookkeeping.
+  double forward_seconds = 0.0;
+  double lm_head_seconds = 0.0;
+  double sample_seconds = 0.0;
   int64_t syncs = 0;
   double sync_seconds = 0.0;
 };

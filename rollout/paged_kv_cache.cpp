@@ -1,18 +1,36 @@
-// Paged KV storage and the reference attention over it (rollout/paged_kv_cache.h).
+// Paged KV storage and attention over it in place (rollout/paged_kv_cache.h).
 #include "rollout/paged_kv_cache.h"
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 
-#include <limits>
+#include <algorithm>
 
 #include "core/error.h"
-#include "model/attention.h"
+#include "rollout/kernels/paged_attention.h"
 
 namespace r1::rollout {
+
+namespace {
+
+kernels::DType kernel_dtype(at::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return kernels::DType::kFloat32;
+    case at::kBFloat16: return kernels::DType::kBFloat16;
+    case at::kDouble: return kernels::DType::kFloat64;
+    default:
+      throw Error(str_cat("rollout: the paged KV cache holds float32, bfloat16 or float64, not ", dtype));
+  }
+}
+
+}  // namespace
 
 PagedKvCache::PagedKvCache(const model::KvSpec& spec, const BlockManager& blocks, at::ScalarType dtype,
                            at::Device device)
     : spec_(spec), blocks_(blocks) {
+  if (!device.is_cpu())
+    throw Error(str_cat("rollout: the engine runs on the CPU (its CUDA kernels are issue 9), not on ", device));
+  kernel_dtype(dtype);
   const int64_t num_slots = blocks.num_blocks() * blocks.block_size();
   const at::TensorOptions opts = at::TensorOptions().dtype(dtype).device(device);
   for (int64_t layer = 0; layer < spec.num_layers; ++layer) {
@@ -27,81 +45,60 @@ int64_t PagedKvCache::blocks_for_bytes(const model::KvSpec& spec, int64_t block_
   return per_block > 0 ? bytes / per_block : 0;
 }
 
-std::vector<int64_t> PagedKvCache::slots(int64_t seq_id, int64_t begin, int64_t end) const {
-  const std::vector<BlockId>& table = blocks_.block_table(seq_id);
-  const int64_t bs = blocks_.block_size();
-  R1_CHECK(end <= static_cast<int64_t>(table.size()) * bs, "sequence ", seq_id, " has ", table.size(),
-           " blocks for position ", end - 1);
-  std::vector<int64_t> out(static_cast<std::size_t>(end - begin));
-  for (int64_t p = begin; p < end; ++p) out[p - begin] = static_cast<int64_t>(table[p / bs]) * bs + p % bs;
-  return out;
-}
-
 void PagedKvCache::plan(const model::ForwardBatch& batch, at::Device device) {
-  plan_ = Plan{};
-  std::vector<int64_t> new_slots, decode_rows, decode_seqs;
-  for (int64_t s = 0; s < batch.num_sequences(); ++s) {
-    const int64_t len = batch.seq_len(s), ctx = batch.context_len(s);
-    const std::vector<int64_t> mine = slots(batch.seq_ids[s], ctx, ctx + len);
-    new_slots.insert(new_slots.end(), mine.begin(), mine.end());
-    if (len == 1) {
-      decode_rows.push_back(batch.cu_seqlens[s]);
-      decode_seqs.push_back(s);
-      plan_.decode_max_len = std::max(plan_.decode_max_len, ctx + 1);
-    } else {
-      plan_.prefill_seqs.push_back(s);
-      plan_.prefill_slots.push_back(at::tensor(slots(batch.seq_ids[s], 0, ctx + len), at::kLong).to(device));
-    }
+  const int64_t bs = blocks_.block_size(), num_seqs = batch.num_sequences();
+  plan_.max_blocks = 0;
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    const auto& table = blocks_.block_table(batch.seq_ids[s]);
+    const int64_t end = batch.context_len(s) + batch.seq_len(s);
+    R1_CHECK(end <= static_cast<int64_t>(table.size()) * bs, "sequence ", batch.seq_ids[s], " has ", table.size(),
+             " blocks for position ", end - 1);
+    plan_.max_blocks = std::max(plan_.max_blocks, static_cast<int64_t>(table.size()));
+  }
+  plan_.block_tables.assign(static_cast<std::size_t>(num_seqs * plan_.max_blocks), 0);
+  std::vector<int64_t> new_slots;
+  new_slots.reserve(static_cast<std::size_t>(batch.num_tokens()));
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    const auto& table = blocks_.block_table(batch.seq_ids[s]);
+    std::copy(table.begin(), table.end(), plan_.block_tables.begin() + s * plan_.max_blocks);
+    for (int64_t p = batch.context_len(s); p < batch.context_len(s) + batch.seq_len(s); ++p)
+      new_slots.push_back(static_cast<int64_t>(table[p / bs]) * bs + p % bs);
   }
   plan_.new_slots_T = at::tensor(new_slots, at::kLong).to(device);
-  if (decode_seqs.empty()) return;
-  const int64_t max_len = plan_.decode_max_len;
-  std::vector<int64_t> padded(decode_seqs.size() * static_cast<std::size_t>(max_len), 0);
-  std::vector<uint8_t> valid(padded.size(), 0);
-  for (std::size_t i = 0; i < decode_seqs.size(); ++i) {
-    const int64_t s = decode_seqs[i];
-    const std::vector<int64_t> all = slots(batch.seq_ids[s], 0, batch.context_len(s) + 1);
-    std::copy(all.begin(), all.end(), padded.begin() + static_cast<std::ptrdiff_t>(i * max_len));
-    std::fill_n(valid.begin() + static_cast<std::ptrdiff_t>(i * max_len), all.size(), 1);
-  }
-  plan_.decode_rows = at::tensor(decode_rows, at::kLong).to(device);
-  plan_.decode_slots = at::tensor(padded, at::kLong).to(device);
-  plan_.decode_valid = at::from_blob(valid.data(), {static_cast<int64_t>(decode_seqs.size()), max_len}, at::kByte)
-                           .to(at::kBool).to(device);
 }
 
 at::Tensor PagedKvCache::attend(int64_t layer_idx, const at::Tensor& q_THK, const at::Tensor& k_TGK,
                                 const at::Tensor& v_TGK, double scale, const model::ForwardBatch& batch) {
   if (layer_idx == 0) plan(batch, q_THK.device());
   at::Tensor& k_pool = k_pool_[layer_idx];
-  k_pool.index_copy_(0, plan_.new_slots_T, k_TGK.to(k_pool.scalar_type()));
-  if (!spec_.values_in_keys) v_pool_[layer_idx].index_copy_(0, plan_.new_slots_T, v_TGK.to(k_pool.scalar_type()));
-  const int64_t H = q_THK.size(1), G = spec_.num_kv_heads, Kv = spec_.v_dim;
-  at::Tensor out = at::empty({q_THK.size(0), H, Kv}, q_THK.options());
-
-  if (plan_.decode_rows.defined()) {
-    // All decode rows at once: [Sd, G, rep, K] queries against their padded [Sd, G, L, K] keys.
-    const int64_t Sd = plan_.decode_rows.size(0), L = plan_.decode_max_len;
-    const at::Tensor k = k_pool.index_select(0, plan_.decode_slots).view({Sd, L, G, spec_.k_dim}).to(q_THK.scalar_type());
-    const at::Tensor v = spec_.values_in_keys
-                             ? k.narrow(-1, 0, Kv)
-                             : v_pool_[layer_idx].index_select(0, plan_.decode_slots).view({Sd, L, G, Kv}).to(q_THK.scalar_type());
-    const at::Tensor q = q_THK.index_select(0, plan_.decode_rows).view({Sd, G, H / G, spec_.k_dim});
-    at::Tensor scores = at::matmul(q, k.permute({0, 2, 3, 1})).mul_(scale);  // [Sd, G, rep, L]
-    scores.masked_fill_(plan_.decode_valid.logical_not().view({Sd, 1, 1, L}), -std::numeric_limits<double>::infinity());
-    const at::Tensor probs = scores.to(at::kFloat).softmax(-1).to(q_THK.scalar_type());
-    const at::Tensor o = at::matmul(probs, v.permute({0, 2, 1, 3}));  // [Sd, G, rep, Kv]
-    out.index_copy_(0, plan_.decode_rows, o.reshape({Sd, H, Kv}));
-  }
-  for (std::size_t i = 0; i < plan_.prefill_seqs.size(); ++i) {
-    const int64_t s = plan_.prefill_seqs[i];
-    const int64_t start = batch.cu_seqlens[s], len = batch.seq_len(s);
-    const at::Tensor& all = plan_.prefill_slots[i];
-    const at::Tensor k_all = k_pool.index_select(0, all).to(q_THK.scalar_type());
-    const at::Tensor v_all = spec_.values_in_keys ? k_all.narrow(-1, 0, Kv)
-                                                  : v_pool_[layer_idx].index_select(0, all).to(q_THK.scalar_type());
-    out.narrow(0, start, len).copy_(model::causal_attention(q_THK.narrow(0, start, len), k_all, v_all, scale));
-  }
+  R1_CHECK(q_THK.scalar_type() == k_pool.scalar_type(), "queries in ", q_THK.scalar_type(), ", cache in ",
+           k_pool.scalar_type());
+  k_pool.index_copy_(0, plan_.new_slots_T, k_TGK);
+  if (!spec_.values_in_keys) v_pool_[layer_idx].index_copy_(0, plan_.new_slots_T, v_TGK);
+  const at::Tensor q = q_THK.contiguous();
+  const int64_t num_heads = q.size(1);
+  R1_CHECK(q.size(2) == spec_.k_dim && num_heads % spec_.num_kv_heads == 0, "queries ", q.sizes(), " for ",
+           spec_.num_kv_heads, " cached heads of width ", spec_.k_dim);
+  at::Tensor out = at::empty({q.size(0), num_heads, spec_.v_dim}, q.options());
+  kernels::PagedAttentionParams p;
+  p.dtype = kernel_dtype(q.scalar_type());
+  p.q = q.data_ptr();
+  p.out = out.data_ptr();
+  p.k_pool = k_pool.data_ptr();
+  p.v_pool = spec_.values_in_keys ? nullptr : v_pool_[layer_idx].data_ptr();
+  p.num_heads = num_heads;
+  p.num_kv_heads = spec_.num_kv_heads;
+  p.k_dim = spec_.k_dim;
+  p.v_dim = spec_.v_dim;
+  p.scale = scale;
+  p.num_seqs = batch.num_sequences();
+  p.cu_seqlens = batch.cu_seqlens.data();
+  p.context_lens = batch.context_lens.data();
+  p.block_tables = plan_.block_tables.data();
+  p.max_blocks = plan_.max_blocks;
+  p.block_size = blocks_.block_size();
+  RECORD_FUNCTION("r1::paged_attention", std::vector<c10::IValue>());
+  kernels::paged_attention_cpu(p);
   return out;
 }
 

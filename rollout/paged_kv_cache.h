@@ -1,7 +1,9 @@
 // The paged KV cache: per layer one pool of num_blocks x block_size token slots, addressed through
 // the block tables of a BlockManager (rollout/block_manager.h). Implements model::KvCache, so the
 // models write their new keys/values (MLA: latent + rope key) into the sequences' slots and attend
-// over them. Legend: T tokens of a forward, Hkv cached heads, K key width, Kv value width.
+// over them with rollout/kernels/paged_attention.h, which reads the blocks in place.
+// CPU only, in float32, bfloat16 or float64 (the CUDA kernels are issue 9's).
+// Legend: T tokens of a forward, S sequences, Hkv cached heads, K key width, Kv value width.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -17,7 +19,8 @@ namespace r1::rollout {
 class PagedKvCache final : public model::KvCache {
  public:
   // Pools for `num_blocks` blocks of `block_size` tokens, in `dtype` on `device`. `blocks` holds the
-  // tables; it must outlive this cache and have the same geometry.
+  // tables; it must outlive this cache and have the same geometry. Throws r1::Error for a device
+  // other than the CPU or a dtype other than float32, bfloat16 and float64.
   PagedKvCache(const model::KvSpec& spec, const BlockManager& blocks, at::ScalarType dtype, at::Device device);
 
   // How many blocks of `block_size` tokens fit in `bytes` (keys and values of every layer).
@@ -32,20 +35,13 @@ class PagedKvCache final : public model::KvCache {
   const model::KvSpec& spec() const { return spec_; }
 
  private:
-  // Pool slot of each position [begin, end) of `seq_id`.
-  std::vector<int64_t> slots(int64_t seq_id, int64_t begin, int64_t end) const;
   // The forward's addressing, built at layer 0 and reused by every layer.
   void plan(const model::ForwardBatch& batch, at::Device device);
 
   struct Plan {
-    at::Tensor new_slots_T;          // int64 [T]: where each new token's key/value goes
-    // Decode rows (one new token each), attended in one batched product over padded slots:
-    at::Tensor decode_rows;          // int64 [Sd]: their row in the forward
-    at::Tensor decode_slots;         // int64 [Sd * Lmax]: each one's slots, padded with slot 0
-    at::Tensor decode_valid;         // bool [Sd, Lmax]
-    int64_t decode_max_len = 0;
-    std::vector<int64_t> prefill_seqs;  // sequence indices attended one by one
-    std::vector<at::Tensor> prefill_slots;  // their slots, positions 0 .. context + chunk - 1
+    at::Tensor new_slots_T;              // int64 [T]: where each new token's key/value goes
+    std::vector<int32_t> block_tables;   // [S, max_blocks], padded with block 0
+    int64_t max_blocks = 0;
   };
 
   model::KvSpec spec_;

@@ -1,13 +1,18 @@
-// The sampler (rollout/sampling.h). Probabilities in double; the sorted prefix is only as long as
-// top-k / top-p need (a partial sort that grows), so a 150k vocabulary costs one pass plus a sort of
-// a few hundred candidates in the common case.
+// The sampler (rollout/sampling.h). Without filters (temperature only: GRPO's rollouts) a draw is
+// two vectorized passes over the row, max then exp with per-chunk sums, and an inverse-CDF search
+// that scans one chunk; the raw log-softmax reuses the same sums at temperature 1. With filters,
+// probabilities are kept in double and the sorted prefix is only as long as top-k / top-p need (a
+// partial sort that grows), so a 150k vocabulary costs one pass plus a sort of a few hundred
+// candidates in the common case.
 #include "rollout/sampling.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "core/error.h"
+#include "rollout/kernels/avx512.h"
 
 namespace r1::rollout {
 namespace {
@@ -23,11 +28,64 @@ bool better(const std::pair<int64_t, double>& a, const std::pair<int64_t, double
   return a.second > b.second || (a.second == b.second && a.first < b.first);
 }
 
+namespace avx512 = kernels::avx512;
+
+R1_AVX512 float max_avx512(std::span<const float> x) {
+  const auto n = static_cast<int64_t>(x.size());
+  __m512 m = _mm512_set1_ps(-INFINITY);
+  for (int64_t i = 0; i < n; i += 16) m = _mm512_max_ps(m, _mm512_mask_loadu_ps(m, avx512::tail_mask(n - i), &x[i]));
+  return avx512::reduce_max(m);
+}
+
+float row_max(std::span<const float> x) {
+  return avx512::supported() ? max_avx512(x) : *std::max_element(x.begin(), x.end());
+}
+
+// The first id holding the maximum (ties go to the lowest id).
 int64_t argmax(std::span<const float> logits) {
-  int64_t best = 0;
-  for (std::size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > logits[best]) best = static_cast<int64_t>(i);
-  return best;
+  const float best = row_max(logits);
+  return std::find(logits.begin(), logits.end(), best) - logits.begin();
+}
+
+// exp((x_i - shift) * scale) summed in kChunk-wide pieces: sums[c] is chunk c's sum (float lanes,
+// added in double). With `out`, also stores each term (the inverse-CDF search rescans one chunk).
+constexpr int64_t kChunk = 1024;
+
+R1_AVX512 void exp_chunks_avx512(std::span<const float> x, float shift, float scale, float* out,
+                                 std::vector<double>& sums) {
+  const auto n = static_cast<int64_t>(x.size());
+  const __m512 vshift = _mm512_set1_ps(shift), vscale = _mm512_set1_ps(scale);
+  for (int64_t c = 0; c < n; c += kChunk) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t i = c; i < std::min(n, c + kChunk); i += 16) {
+      const __mmask16 m = avx512::tail_mask(n - i);
+      const __m512 e = avx512::exp(_mm512_mul_ps(_mm512_sub_ps(avx512::load(&x[i], m), vshift), vscale));
+      acc = _mm512_add_ps(acc, _mm512_maskz_mov_ps(m, e));
+      if (out) avx512::store(out + i, e, m);
+    }
+    sums.push_back(avx512::reduce_add(acc));
+  }
+}
+
+void exp_chunks(std::span<const float> x, float shift, float scale, float* out, std::vector<double>& sums) {
+  sums.clear();
+  if (avx512::supported()) return exp_chunks_avx512(x, shift, scale, out, sums);
+  const auto n = static_cast<int64_t>(x.size());
+  for (int64_t c = 0; c < n; c += kChunk) {
+    float sum = 0.0f;
+    for (int64_t i = c; i < std::min(n, c + kChunk); ++i) {
+      const float e = std::exp((x[i] - shift) * scale);
+      sum += e;
+      if (out) out[i] = e;
+    }
+    sums.push_back(sum);
+  }
+}
+
+double total_of(const std::vector<double>& sums) { return std::accumulate(sums.begin(), sums.end(), 0.0); }
+
+bool unfiltered(const SamplingParams& p) {
+  return p.top_p >= 1.0 && p.top_k <= 0 && p.min_p <= 0.0;
 }
 
 Kept keep(std::span<const float> logits, const SamplingParams& params) {
@@ -103,11 +161,46 @@ std::vector<std::pair<int64_t, double>> filtered_distribution(std::span<const fl
   return kept.items;
 }
 
+namespace {
+
+// Temperature-only sampling by inverse CDF over exp((z - max z) / T): find the chunk holding u,
+// then the token within it. Returns the token and the chunk sums' total.
+std::pair<int64_t, double> draw_unfiltered(std::span<const float> logits, float max_logit, double temperature,
+                                           Rng& rng, std::vector<double>& sums) {
+  thread_local std::vector<float> weights;
+  weights.resize(logits.size());
+  exp_chunks(logits, max_logit, static_cast<float>(1.0 / temperature), weights.data(), sums);
+  const double total = total_of(sums);
+  const double u = uniform(rng) * total;
+  double mass = 0.0;
+  std::size_t c = 0;
+  while (c + 1 < sums.size() && mass + sums[c] <= u) mass += sums[c++];
+  const auto begin = static_cast<int64_t>(c) * kChunk;
+  const int64_t end = std::min<int64_t>(begin + kChunk, static_cast<int64_t>(logits.size()));
+  // Rounding can leave u past the chunk's last term: then the chunk's last token with any mass.
+  int64_t token = -1;
+  for (int64_t i = begin; i < end; ++i) {
+    if (weights[i] > 0.0f) token = i;
+    mass += weights[i];
+    if (u < mass) break;
+  }
+  return {token >= 0 ? token : argmax(logits), total};
+}
+
+}  // namespace
+
 SampledToken sample_token(std::span<const float> logits, const SamplingParams& params, Rng& rng) {
   R1_CHECK(!logits.empty(), "empty logits");
   SampledToken out;
+  thread_local std::vector<double> sums;
+  const float max_logit = row_max(logits);
+  double log_z = NAN;  // log sum exp(z - max z), when a pass already computed it
   if (params.temperature == 0.0) {
     out.token = argmax(logits);
+  } else if (unfiltered(params)) {
+    const auto [token, total] = draw_unfiltered(logits, max_logit, params.temperature, rng, sums);
+    out.token = token;
+    if (params.temperature == 1.0) log_z = std::log(total);
   } else {
     const Kept kept = keep(logits, params);
     // Inverse CDF over the survivors in their (deterministic) order.
@@ -122,11 +215,12 @@ SampledToken sample_token(std::span<const float> logits, const SamplingParams& p
       }
     }
   }
-  // Raw log-softmax, in double.
-  const double max_logit = logits[argmax(logits)];
-  double sum = 0.0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l) - max_logit);
-  const double log_z = max_logit + std::log(sum);
+  // Raw log-softmax.
+  if (std::isnan(log_z)) {
+    exp_chunks(logits, max_logit, 1.0f, nullptr, sums);
+    log_z = std::log(total_of(sums));
+  }
+  log_z += max_logit;
   out.logprob = static_cast<float>(static_cast<double>(logits[out.token]) - log_z);
   if (params.logprobs && *params.logprobs > 0) {
     const auto k = std::min<std::size_t>(static_cast<std::size_t>(*params.logprobs), logits.size());

@@ -1,0 +1,187 @@
+// The CPU path of rollout/kernels/paged_attention.h. One work item is a query token and one kv head:
+// its rep = H / Hkv query heads share every key and value row they read. Three passes over the
+// sequence's blocks, straight from the pool:
+//   scores[r, j] = scale * q_r . k_j   (q converted to fp32 and pre-scaled once per item)
+//   scores[r, :] = softmax(scores[r, :])
+//   acc[r, :]   += scores[r, j] * v_j  (fp32 accumulators in a per-thread scratch, L1/L2-resident)
+// then acc is rounded once into the output. Items are handed out through an atomic counter, so
+// decode rows and prefill chunks (whose items attend to many more positions) balance over threads.
+// Two backends share the driver: AVX-512 (bf16/fp32 storage, fp32 math) and portable C++
+// (any storage type; accumulators in fp32, or fp64 for fp64 models).
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include "rollout/kernels/avx512.h"
+#include "rollout/kernels/element.h"
+#include "rollout/kernels/paged_attention.h"
+
+namespace r1::rollout::kernels {
+namespace {
+
+template <typename A>
+struct Scratch {
+  std::vector<A> q, scores, acc;
+};
+
+// A backend computes, for the n positions of one block (rows `stride` elements apart):
+//   scores: scores[r * len + j] = k_j . q_r for every query head r < rep
+//   accumulate: acc[r, :] += probs[r * len + j] * v_j
+// Whole blocks per call, so the AVX-512 inner loops inline into one target-specific function
+// and the generic driver below pays one call per block, not per row.
+template <typename T, typename A>
+struct Portable {
+  using Acc = A;
+  static void scores(const T* k, int64_t n, int64_t stride, const A* q, int64_t rep, int64_t dim, A* out,
+                     int64_t len) {
+    for (int64_t j = 0; j < n; ++j, k += stride)
+      for (int64_t r = 0; r < rep; ++r) {
+        A sum = 0;
+        for (int64_t i = 0; i < dim; ++i) sum += static_cast<A>(widen(k[i])) * q[r * dim + i];
+        out[r * len + j] = sum;
+      }
+  }
+  static void softmax(A* x, int64_t n) {
+    const A max_x = *std::max_element(x, x + n);
+    A total = 0;
+    for (int64_t i = 0; i < n; ++i) total += (x[i] = std::exp(x[i] - max_x));
+    const A inv = A(1) / total;
+    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+  }
+  static void accumulate(const A* probs, int64_t len, const T* v, int64_t n, int64_t stride, int64_t rep, A* acc,
+                         int64_t dim) {
+    for (int64_t j = 0; j < n; ++j, v += stride)
+      for (int64_t r = 0; r < rep; ++r) {
+        const A a = probs[r * len + j];
+        for (int64_t i = 0; i < dim; ++i) acc[r * dim + i] += a * static_cast<A>(widen(v[i]));
+      }
+  }
+  static void store(const A* acc, T* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = narrow<T>(acc[i]);
+  }
+};
+
+template <typename T>
+struct Avx512 {
+  using Acc = float;
+  R1_AVX512 static void scores(const T* k, int64_t n, int64_t stride, const float* q, int64_t rep, int64_t dim,
+                               float* out, int64_t len) {
+    for (int64_t j = 0; j < n; ++j, k += stride)
+      for (int64_t r = 0; r < rep; ++r) {
+        const float* qr = q + r * dim;
+        __m512 sum = _mm512_setzero_ps();
+        for (int64_t i = 0; i < dim; i += 16) {
+          const __mmask16 m = avx512::tail_mask(dim - i);
+          sum = _mm512_fmadd_ps(avx512::load(k + i, m), avx512::load(qr + i, m), sum);
+        }
+        out[r * len + j] = avx512::reduce_add(sum);
+      }
+  }
+  R1_AVX512 static void softmax(float* x, int64_t n) {
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i += 16)
+      vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, avx512::tail_mask(n - i), x + i));
+    const __m512 max_x = _mm512_set1_ps(avx512::reduce_max(vmax));
+    __m512 total = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 m = avx512::tail_mask(n - i);
+      const __m512 e = avx512::exp(_mm512_sub_ps(avx512::load(x + i, m), max_x));
+      total = _mm512_add_ps(total, _mm512_maskz_mov_ps(m, e));
+      avx512::store(x + i, e, m);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / avx512::reduce_add(total));
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 m = avx512::tail_mask(n - i);
+      avx512::store(x + i, _mm512_mul_ps(avx512::load(x + i, m), inv), m);
+    }
+  }
+  R1_AVX512 static void accumulate(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
+                                   int64_t rep, float* acc, int64_t dim) {
+    for (int64_t j = 0; j < n; ++j, v += stride)
+      for (int64_t i = 0; i < dim; i += 16) {
+        // One value chunk, widened once, into every head's accumulator.
+        const __mmask16 m = avx512::tail_mask(dim - i);
+        const __m512 vi = avx512::load(v + i, m);
+        for (int64_t r = 0; r < rep; ++r) {
+          float* a = acc + r * dim + i;
+          avx512::store(a, _mm512_fmadd_ps(_mm512_set1_ps(probs[r * len + j]), vi, avx512::load(a, m)), m);
+        }
+      }
+  }
+  R1_AVX512 static void store(const float* acc, T* out, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 m = avx512::tail_mask(n - i);
+      avx512::store(out + i, avx512::load(acc + i, m), m);
+    }
+  }
+};
+
+// One (token t of sequence s, kv head g) item through backend B.
+template <typename B, typename T>
+void attend_item(const PagedAttentionParams& p, int64_t t, int64_t s, int64_t g, Scratch<typename B::Acc>& w) {
+  using A = typename B::Acc;
+  const int64_t H = p.num_heads, G = p.num_kv_heads, K = p.k_dim, Kv = p.v_dim, rep = H / G, bs = p.block_size;
+  const int64_t len = p.context_lens[s] + (t - p.cu_seqlens[s]) + 1;
+  const auto* q = static_cast<const T*>(p.q) + (t * H + g * rep) * K;
+  const auto* k_pool = static_cast<const T*>(p.k_pool);
+  const auto* v_pool = static_cast<const T*>(p.v_pool);
+  // Consecutive positions of one block are consecutive pool slots, `stride` elements apart.
+  const int64_t k_stride = G * K, v_stride = v_pool ? G * Kv : G * K;
+  const int32_t* table = p.block_tables + s * p.max_blocks;
+  w.q.resize(static_cast<std::size_t>(rep * K));
+  w.scores.resize(static_cast<std::size_t>(rep * len));
+  w.acc.assign(static_cast<std::size_t>(rep * Kv), A(0));
+  for (int64_t i = 0; i < rep * K; ++i) w.q[i] = static_cast<A>(widen(q[i])) * static_cast<A>(p.scale);
+
+  for (int64_t j0 = 0; j0 < len; j0 += bs) {
+    const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
+    B::scores(k_pool + (first_slot * G + g) * K, n, k_stride, w.q.data(), rep, K, &w.scores[j0], len);
+  }
+  for (int64_t r = 0; r < rep; ++r) B::softmax(&w.scores[r * len], len);
+  for (int64_t j0 = 0; j0 < len; j0 += bs) {
+    const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
+    const T* v = v_pool ? v_pool + (first_slot * G + g) * Kv : k_pool + (first_slot * G + g) * K;
+    B::accumulate(&w.scores[j0], len, v, n, v_stride, rep, w.acc.data(), Kv);
+  }
+  T* out = static_cast<T*>(p.out) + (t * H + g * rep) * Kv;
+  for (int64_t r = 0; r < rep; ++r) B::store(&w.acc[r * Kv], out + r * Kv, Kv);
+}
+
+template <typename B, typename T>
+void run(const PagedAttentionParams& p) {
+  const int64_t num_tokens = p.cu_seqlens[p.num_seqs];
+  std::vector<int64_t> seq_of(static_cast<std::size_t>(num_tokens));
+  for (int64_t s = 0; s < p.num_seqs; ++s) std::fill(seq_of.begin() + p.cu_seqlens[s], seq_of.begin() + p.cu_seqlens[s + 1], s);
+  const int64_t num_items = num_tokens * p.num_kv_heads;
+  std::atomic<int64_t> next{0};
+  at::parallel_for(0, std::min<int64_t>(at::get_num_threads(), num_items), 1, [&](int64_t, int64_t) {
+    thread_local Scratch<typename B::Acc> scratch;
+    for (int64_t i = next.fetch_add(1); i < num_items; i = next.fetch_add(1)) {
+      const int64_t t = i / p.num_kv_heads;
+      attend_item<B, T>(p, t, seq_of[t], i % p.num_kv_heads, scratch);
+    }
+  });
+}
+
+}  // namespace
+
+bool paged_attention_uses_avx512() { return avx512::supported(); }
+
+void paged_attention_cpu(const PagedAttentionParams& params) {
+  if (params.cu_seqlens[params.num_seqs] == 0) return;
+  const bool vector = avx512::supported() && !params.portable_only;
+  switch (params.dtype) {
+    case DType::kFloat32:
+      return vector ? run<Avx512<float>, float>(params) : run<Portable<float, float>, float>(params);
+    case DType::kBFloat16:
+      return vector ? run<Avx512<uint16_t>, uint16_t>(params)
+                                 : run<Portable<uint16_t, float>, uint16_t>(params);
+    case DType::kFloat64:
+      return run<Portable<double, double>, double>(params);
+  }
+}
+
+}  // namespace r1::rollout::kernels
