@@ -11,14 +11,12 @@
 // from a trainer's copy.
 //   usage: bench/rollout [--new-tokens N] [--reference-new-tokens N] [--dtype auto|fp32|bf16]
 //                        [--no-reference] [--no-naive] [--only-tiny] [--seqs N (one concurrency only)]
-//                        [--profile (operator times of each generate, printed; slows it)]
 // --dtype auto (the default) runs in bf16 where bf16 matmul is faster than fp32 (avx512_bf16/AMX)
 // and in fp32 elsewhere. Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry
 // share_of_bf16_floor, vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue
 // 6's reference point). Never asserts on time.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
@@ -26,7 +24,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -88,30 +85,6 @@ double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64
   return static_cast<double>(seqs * steps) / seconds_since(start);
 }
 
-// Runs `body` under LibTorch's profiler and prints the operators by total time (nested operators
-// are counted inside their callers too, e.g. aten::linear includes its aten::addmm).
-template <typename Body>
-void profile_ops(Body&& body) {
-  namespace prof = torch::autograd::profiler;
-  prof::prepareProfiler(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::KINETO),
-                        {torch::profiler::impl::ActivityType::CPU});
-  prof::enableProfiler(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::KINETO),
-                       {torch::profiler::impl::ActivityType::CPU});
-  body();
-  const auto result = prof::disableProfiler();
-  std::map<std::string, std::pair<double, int64_t>> by_name;
-  for (const auto& e : result->events()) {
-    auto& [us, count] = by_name[e.name()];
-    us += static_cast<double>(e.durationNs()) / 1e3;
-    ++count;
-  }
-  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(by_name.begin(), by_name.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-  for (std::size_t i = 0; i < std::min<std::size_t>(rows.size(), 30); ++i)
-    std::printf("    %-40s %10.1f ms %8lld calls\n", rows[i].first.c_str(), rows[i].second.first / 1e3,
-                static_cast<long long>(rows[i].second.second));
-}
-
 json run_reference(const std::string& source_dir, const std::string& config, int64_t seqs, int64_t new_tokens,
                    const std::string& dtype) {
   return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/rollout_reference.py --config ", config,
@@ -124,7 +97,7 @@ int run(int argc, char** argv) {
   core::retain_freed_memory();  // as the r1kit program does (core/process.h)
   int64_t new_tokens = 256, reference_new_tokens = -1;
   std::string dtype = "auto";
-  bool reference = true, only_tiny = false, naive = true, profile = false;
+  bool reference = true, only_tiny = false, naive = true;
   std::vector<int64_t> concurrency = {1, 8, 64};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -133,7 +106,6 @@ int run(int argc, char** argv) {
     else if (a == "--dtype" && i + 1 < argc) dtype = argv[++i];
     else if (a == "--no-reference") reference = false;
     else if (a == "--no-naive") naive = false;
-    else if (a == "--profile") profile = true;
     else if (a == "--only-tiny") only_tiny = true;
     else if (a == "--seqs" && i + 1 < argc) concurrency = {std::atoll(argv[++i])};
     else throw Error(str_cat("bench/rollout: unknown argument ", a));
@@ -189,10 +161,7 @@ int run(int argc, char** argv) {
       rollout::Engine engine(m, nullptr, cfg);
       const auto requests = make_requests(seqs, c.vocab_size, new_tokens);
       const auto start = Clock::now();
-      if (profile)
-        profile_ops([&] { engine.generate(requests); });
-      else
-        engine.generate(requests);
+      engine.generate(requests);
       const double seconds = seconds_since(start);
       const double tokens_per_s = static_cast<double>(engine.stats().generated_tokens) / seconds;
       const double gflops = tokens_per_s * flops_per_token / 1e9;

@@ -57,6 +57,13 @@ class CausalLM {
   // The LM head: hidden [..., D] -> logits [..., V] in the model dtype.
   virtual at::Tensor logits(const at::Tensor& hidden) = 0;
 
+  // Packs projections that read the same input into one weight each (dense families: q/k/v and
+  // gate/up), so a forward without autograd runs one GEMM where it ran three or two. The named
+  // parameters become views into the packed tensors: loading, saving, sync_weights and optimizer
+  // updates read and write them as before, and forwards with autograd keep using them one by one.
+  // Memory is unchanged. Idempotent; a no-op for families without packing (DeepSeek-V3).
+  virtual void pack_projections() {}
+
   // Checkpoint names that are copies of another of the model's tensors, as (alias, owner) pairs:
   // DeepSeek-V3's MTP modules share the main embedding and head (paper section 2.2) while its
   // checkpoints store them again under model.layers.N.embed_tokens / shared_head.head. Saving

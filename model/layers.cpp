@@ -94,6 +94,35 @@ MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::Tens
       up_proj(register_module("up_proj", Linear(hidden, intermediate, bias, options))),
       down_proj(register_module("down_proj", Linear(intermediate, hidden, bias, options))) {}
 
+at::Tensor MlpImpl::forward(const at::Tensor& x) {
+  if (gate_up_weight_.defined() && !at::GradMode::is_enabled()) {
+    const at::Tensor gate_up = at::linear(x, gate_up_weight_, gate_up_bias_);
+    const int64_t width = gate_up.size(-1) / 2;
+    return down_proj(at::silu(gate_up.narrow(-1, 0, width)) * gate_up.narrow(-1, width, width));
+  }
+  return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+}
+
+void MlpImpl::pack() {
+  if (gate_up_weight_.defined()) return;
+  gate_up_weight_ = pack_rows({&gate_proj->weight, &up_proj->weight});
+  if (gate_proj->bias.defined()) gate_up_bias_ = pack_rows({&gate_proj->bias, &up_proj->bias});
+}
+
+at::Tensor pack_rows(std::initializer_list<at::Tensor*> parts) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> values;
+  for (const at::Tensor* t : parts) values.push_back(*t);
+  at::Tensor packed = at::cat(values, 0);
+  int64_t row = 0;
+  for (at::Tensor* t : parts) {
+    const int64_t rows = t->size(0);
+    t->set_(packed.narrow(0, row, rows));
+    row += rows;
+  }
+  return packed;
+}
+
 std::string rope_type_of(const hf::DecoderConfig& config) {
   return config.rope_scaling ? config.rope_scaling->rope_type : std::string("default");
 }

@@ -59,17 +59,34 @@ class AttentionImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x_TD, const at::Tensor& cos, const at::Tensor& sin,
                      const ForwardBatch& batch, KvCache* kv) {
     const int64_t num_tokens = x_TD.size(0);
-    const at::Tensor q_THK = Rope::apply(q_proj(x_TD).view({num_tokens, shape_.heads, shape_.head_dim}), cos, sin);
-    const at::Tensor k_TGK = Rope::apply(k_proj(x_TD).view({num_tokens, shape_.kv_heads, shape_.head_dim}), cos, sin);
-    const at::Tensor v_TGK = v_proj(x_TD).view({num_tokens, shape_.kv_heads, shape_.head_dim});
+    const int64_t q_width = shape_.heads * shape_.head_dim, kv_width = shape_.kv_heads * shape_.head_dim;
+    at::Tensor q, k, v;
+    if (qkv_weight_.defined() && !at::GradMode::is_enabled()) {
+      const at::Tensor qkv = at::linear(x_TD, qkv_weight_, qkv_bias_);
+      q = qkv.narrow(1, 0, q_width);
+      k = qkv.narrow(1, q_width, kv_width);
+      v = qkv.narrow(1, q_width + kv_width, kv_width);
+    } else {
+      q = q_proj(x_TD), k = k_proj(x_TD), v = v_proj(x_TD);
+    }
+    const at::Tensor q_THK = Rope::apply(q.view({num_tokens, shape_.heads, shape_.head_dim}), cos, sin);
+    const at::Tensor k_TGK = Rope::apply(k.view({num_tokens, shape_.kv_heads, shape_.head_dim}), cos, sin);
+    const at::Tensor v_TGK = v.view({num_tokens, shape_.kv_heads, shape_.head_dim});
     const at::Tensor o_THK = kv ? kv->attend(layer_idx_, q_THK, k_TGK, v_TGK, scale_, batch)
                                 : varlen_causal_attention(q_THK, k_TGK, v_TGK, scale_, batch);
     return o_proj(o_THK.reshape({num_tokens, shape_.heads * shape_.head_dim}));
   }
 
+  void pack() {
+    if (qkv_weight_.defined()) return;
+    qkv_weight_ = internal::pack_rows({&q_proj->weight, &k_proj->weight, &v_proj->weight});
+    if (shape_.qkv_bias) qkv_bias_ = internal::pack_rows({&q_proj->bias, &k_proj->bias, &v_proj->bias});
+  }
+
   Linear q_proj, k_proj, v_proj, o_proj;
 
  private:
+  at::Tensor qkv_weight_, qkv_bias_;  // packed [q; k; v] (pack_projections); the projections view them
   DenseShape shape_;
   int64_t layer_idx_;
   double scale_;
@@ -145,6 +162,13 @@ class DenseCausalLM final : public torch::nn::Module, public CausalLM {
 
   at::Tensor forward(const at::Tensor& input_ids_T, const ForwardBatch& batch, KvCache* kv) override {
     return internal::decoder_forward(*model, rope_, input_ids_T, batch, kv);
+  }
+
+  void pack_projections() override {
+    for (auto& layer : model->decoder_layers) {
+      layer->self_attn->pack();
+      layer->mlp->pack();
+    }
   }
 
   at::Tensor logits(const at::Tensor& hidden) override {

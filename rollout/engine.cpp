@@ -308,6 +308,7 @@ Engine::Engine(std::shared_ptr<model::CausalLM> model, const tokenizer::Tokenize
   if (num_blocks < 1)
     throw Error(str_cat("rollout: kv_cache_bytes ", config.kv_cache_bytes, " holds no KV block of ", config.block_size,
                         " tokens (", model->kv_spec().elements_per_token(), " values per token)"));
+  model->pack_projections();
   state_ = std::make_unique<State>(std::move(model), tokenizer, config, num_blocks);
 }
 

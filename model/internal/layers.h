@@ -10,6 +10,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 
 #include "core/hf/config.h"
@@ -51,14 +52,21 @@ class RmsNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RmsNorm);
 
-// SwiGLU feed-forward: down_proj(silu(gate_proj(x)) * up_proj(x)).
+// Concatenates the tensors along dim 0 into one new tensor and makes each a view of its rows
+// (set_: they stay leaf parameters whose storage is the packed tensor). Returns the packed tensor.
+at::Tensor pack_rows(std::initializer_list<at::Tensor*> parts);
+
+// SwiGLU feed-forward: down_proj(silu(gate_proj(x)) * up_proj(x)). After pack(), forwards without
+// autograd run gate and up as one GEMM over the packed [gate; up] weight.
 class MlpImpl : public torch::nn::Module {
  public:
   MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x) {
-    return down_proj(at::silu(gate_proj(x)) * up_proj(x));
-  }
+  at::Tensor forward(const at::Tensor& x);
+  void pack();
   Linear gate_proj, up_proj, down_proj;
+
+ private:
+  at::Tensor gate_up_weight_, gate_up_bias_;  // packed [gate; up]; the projections view them
 };
 TORCH_MODULE(Mlp);
 
