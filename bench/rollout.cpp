@@ -132,7 +132,7 @@ int run(int argc, char** argv) {
   out["threads"] = at::get_num_threads();
   out["dtype"] = dtype;
   out["new_tokens"] = new_tokens;
-  out["attention_kernel"] = rollout::kernels::paged_attention_uses_avx512() ? "avx512" : "portable";
+  out["attention_kernel"] = rollout::kernels::paged_attention_isa();
   std::printf("bench/rollout: %d threads, %s, %lld-token prompts in groups of %lld, %lld new tokens, "
               "paged attention %s\n",
               at::get_num_threads(), dtype.c_str(), static_cast<long long>(kPromptLen),

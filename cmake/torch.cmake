@@ -32,6 +32,12 @@ message(STATUS "r1kit: LibTorch ${Torch_VERSION} from ${TORCH_INSTALL_PREFIX}")
 add_library(r1_torch INTERFACE)
 target_include_directories(r1_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 target_compile_options(r1_torch INTERFACE ${TORCH_CXX_FLAGS})
+# at::parallel_for is a header template whose `omp parallel` compiles in the caller's translation
+# unit: without -fopenmp every parallel_for in r1kit's own code ran on one thread (measured: the
+# paged attention kernel took as long with 2 threads as with 1). The wheel's libtorch_cpu brings
+# its own libgomp.so.1; the rpath below makes that the one copy in the process.
+find_package(OpenMP REQUIRED)
+target_link_libraries(r1_torch INTERFACE OpenMP::OpenMP_CXX)
 # libtorch_cpu + libc10 only, also when CUDA is enabled: the wheel's libtorch_cuda maps ~2 GB of CUDA
 # libraries at process start (measured: `r1kit --version` 1.4 s and 475 MB RSS with it), which CPU
 # runs never use. The CUDA path (kernels issue) links torch_cuda/c10_cuda into what runs on a GPU.

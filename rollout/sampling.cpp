@@ -33,7 +33,9 @@ namespace avx512 = kernels::avx512;
 R1_AVX512 float max_avx512(std::span<const float> x) {
   const auto n = static_cast<int64_t>(x.size());
   __m512 m = _mm512_set1_ps(-INFINITY);
-  for (int64_t i = 0; i < n; i += 16) m = _mm512_max_ps(m, _mm512_mask_loadu_ps(m, avx512::tail_mask(n - i), &x[i]));
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) m = _mm512_max_ps(m, avx512::load(&x[i]));
+  if (i < n) m = _mm512_max_ps(m, _mm512_mask_loadu_ps(m, avx512::tail_mask(n - i), &x[i]));
   return avx512::reduce_max(m);
 }
 

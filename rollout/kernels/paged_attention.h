@@ -15,6 +15,10 @@ namespace r1::rollout::kernels {
 // Element type of q, out and both pools (one type for all four).
 enum class DType { kFloat32, kBFloat16, kFloat64 };
 
+// Which code paged_attention_cpu runs: the best this CPU has (AVX512_BF16 dot products for bf16,
+// else AVX-512, else portable C++), or a lesser one (tests compare every path with the reference).
+enum class Isa { kBest, kAvx512, kPortable };
+
 struct PagedAttentionParams {
   DType dtype = DType::kFloat32;
   const void* q = nullptr;       // [T, H, K], contiguous
@@ -34,7 +38,7 @@ struct PagedAttentionParams {
   const int32_t* block_tables = nullptr;  // [S, max_blocks]: pool block of each block_size positions
   int64_t max_blocks = 0;
   int64_t block_size = 0;
-  bool portable_only = false;  // run the portable C++ even where AVX-512 is available (tests)
+  Isa isa = Isa::kBest;
 };
 
 // Softmax in fp32 (fp64 for kFloat64), q.k and p.v accumulated in the same, output rounded once to
@@ -45,7 +49,8 @@ void paged_attention_cpu(const PagedAttentionParams& params);
 // The same result computed naively in float64 (tests only; slow).
 void paged_attention_ref(const PagedAttentionParams& params);
 
-// Whether paged_attention_cpu runs its AVX-512 code on this CPU (reported by bench/rollout).
-bool paged_attention_uses_avx512();
+// What paged_attention_cpu runs for bf16 with Isa::kBest on this CPU: "avx512_bf16", "avx512" or
+// "portable" (reported by bench/rollout).
+const char* paged_attention_isa();
 
 }  // namespace r1::rollout::kernels

@@ -6,8 +6,9 @@
 //   acc[r, :]   += scores[r, j] * v_j  (fp32 accumulators in a per-thread scratch, L1/L2-resident)
 // then acc is rounded once into the output. Items are handed out through an atomic counter, so
 // decode rows and prefill chunks (whose items attend to many more positions) balance over threads.
-// Two backends share the driver: AVX-512 (bf16/fp32 storage, fp32 math) and portable C++
-// (any storage type; accumulators in fp32, or fp64 for fp64 models).
+// Three backends share the driver: AVX-512 with AVX512_BF16 dot products (bf16 storage), AVX-512
+// (bf16/fp32 storage, fp32 math) and portable C++ (any storage type; accumulators in fp32, or fp64
+// for fp64 models).
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -35,13 +36,13 @@ struct Scratch {
 template <typename T, typename A>
 struct Portable {
   using Acc = A;
-  static void scores(const T* k, int64_t n, int64_t stride, const A* q, int64_t rep, int64_t dim, A* out,
+  static void scores(const T* k, int64_t n, int64_t stride, const A* q, int64_t rep, int64_t dim, A scale, A* out,
                      int64_t len) {
     for (int64_t j = 0; j < n; ++j, k += stride)
       for (int64_t r = 0; r < rep; ++r) {
         A sum = 0;
         for (int64_t i = 0; i < dim; ++i) sum += static_cast<A>(widen(k[i])) * q[r * dim + i];
-        out[r * len + j] = sum;
+        out[r * len + j] = sum * scale;
       }
   }
   static void softmax(A* x, int64_t n) {
@@ -68,7 +69,7 @@ template <typename T>
 struct Avx512 {
   using Acc = float;
   R1_AVX512 static void scores(const T* k, int64_t n, int64_t stride, const float* q, int64_t rep, int64_t dim,
-                               float* out, int64_t len) {
+                               float scale, float* out, int64_t len) {
     for (int64_t j = 0; j < n; ++j, k += stride)
       for (int64_t r = 0; r < rep; ++r) {
         const float* qr = q + r * dim;
@@ -77,13 +78,14 @@ struct Avx512 {
           const __mmask16 m = avx512::tail_mask(dim - i);
           sum = _mm512_fmadd_ps(avx512::load(k + i, m), avx512::load(qr + i, m), sum);
         }
-        out[r * len + j] = avx512::reduce_add(sum);
+        out[r * len + j] = avx512::reduce_add(sum) * scale;
       }
   }
   R1_AVX512 static void softmax(float* x, int64_t n) {
     __m512 vmax = _mm512_set1_ps(-INFINITY);
-    for (int64_t i = 0; i < n; i += 16)
-      vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, avx512::tail_mask(n - i), x + i));
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, avx512::load(x + i));
+    if (i < n) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, avx512::tail_mask(n - i), x + i));
     const __m512 max_x = _mm512_set1_ps(avx512::reduce_max(vmax));
     __m512 total = _mm512_setzero_ps();
     for (int64_t i = 0; i < n; i += 16) {
@@ -100,21 +102,68 @@ struct Avx512 {
   }
   R1_AVX512 static void accumulate(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
                                    int64_t rep, float* acc, int64_t dim) {
-    for (int64_t j = 0; j < n; ++j, v += stride)
-      for (int64_t i = 0; i < dim; i += 16) {
-        // One value chunk, widened once, into every head's accumulator.
-        const __mmask16 m = avx512::tail_mask(dim - i);
-        const __m512 vi = avx512::load(v + i, m);
-        for (int64_t r = 0; r < rep; ++r) {
-          float* a = acc + r * dim + i;
-          avx512::store(a, _mm512_fmadd_ps(_mm512_set1_ps(probs[r * len + j]), vi, avx512::load(a, m)), m);
+    // Per head and 64-wide tile of the value, the four accumulators stay in registers over the
+    // block's n rows (a round trip through memory per row would chain store-to-load latencies).
+    for (int64_t r = 0; r < rep; ++r)
+      for (int64_t i = 0; i < dim; i += 64) {
+        __mmask16 m[4];
+        __m512 a[4];
+        for (int q = 0; q < 4; ++q) {
+          const int64_t left = dim - i - 16 * q;
+          m[q] = left > 0 ? avx512::tail_mask(left) : 0;
+          a[q] = avx512::load(acc + r * dim + i + 16 * q, m[q]);
         }
+        const T* row = v + i;
+        for (int64_t j = 0; j < n; ++j, row += stride) {
+          const __m512 pj = _mm512_set1_ps(probs[r * len + j]);
+          for (int q = 0; q < 4; ++q) a[q] = _mm512_fmadd_ps(pj, avx512::load(row + 16 * q, m[q]), a[q]);
+        }
+        for (int q = 0; q < 4; ++q) avx512::store(acc + r * dim + i + 16 * q, a[q], m[q]);
       }
   }
   R1_AVX512 static void store(const float* acc, T* out, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
       const __mmask16 m = avx512::tail_mask(n - i);
       avx512::store(out + i, avx512::load(acc + i, m), m);
+    }
+  }
+};
+
+// bf16 storage on CPUs with AVX512_BF16: q.k by vdpbf16ps (32 bf16 products per instruction, exact
+// products, fp32 sums; q is bf16 already, so rounding it back is exact), 16 keys at a time, whose
+// 16 dot products are reduced together by reduce16. Softmax and p.v as Avx512<uint16_t>.
+struct Avx512Bf16 : Avx512<uint16_t> {
+  static constexpr int64_t kMaxDim = 2048;  // q chunks held in registers/stack per head
+
+  R1_AVX512_BF16 static void scores(const uint16_t* k, int64_t n, int64_t stride, const float* q, int64_t rep,
+                                    int64_t dim, float scale, float* out, int64_t len) {
+    const int64_t num_chunks = (dim + 31) / 32;
+    __m512bh q_bf16[kMaxDim / 32];
+    for (int64_t r = 0; r < rep; ++r) {
+      const float* qr = q + r * dim;
+      for (int64_t c = 0; c < num_chunks; ++c) {
+        const int64_t i = c * 32;
+        const __m512 lo = avx512::load(qr + i, avx512::tail_mask(dim - i));
+        const __m512 hi = i + 16 < dim ? avx512::load(qr + i + 16, avx512::tail_mask(dim - i - 16)) : _mm512_setzero_ps();
+        q_bf16[c] = _mm512_cvtne2ps_pbh(hi, lo);
+      }
+      for (int64_t j0 = 0; j0 < n; j0 += 16) {
+        const int64_t m = std::min<int64_t>(16, n - j0);
+        __m512 acc[16];
+        for (int64_t jj = 0; jj < 16; ++jj) {
+          acc[jj] = _mm512_setzero_ps();
+          if (jj >= m) continue;  // rows past the block stay 0
+          const uint16_t* row = k + (j0 + jj) * stride;
+          for (int64_t c = 0; c < num_chunks; ++c) {
+            const int64_t left = dim - c * 32;
+            const __m512i kc = left >= 32 ? _mm512_loadu_si512(row + c * 32)
+                                          : _mm512_maskz_loadu_epi16((__mmask32{1} << left) - 1, row + c * 32);
+            acc[jj] = _mm512_dpbf16_ps(acc[jj], (__m512bh)kc, q_bf16[c]);
+          }
+        }
+        const __m512 s = _mm512_mul_ps(avx512::reduce16(acc), _mm512_set1_ps(scale));
+        avx512::store(out + r * len + j0, s, avx512::tail_mask(m));
+      }
     }
   }
 };
@@ -134,11 +183,12 @@ void attend_item(const PagedAttentionParams& p, int64_t t, int64_t s, int64_t g,
   w.q.resize(static_cast<std::size_t>(rep * K));
   w.scores.resize(static_cast<std::size_t>(rep * len));
   w.acc.assign(static_cast<std::size_t>(rep * Kv), A(0));
-  for (int64_t i = 0; i < rep * K; ++i) w.q[i] = static_cast<A>(widen(q[i])) * static_cast<A>(p.scale);
+  for (int64_t i = 0; i < rep * K; ++i) w.q[i] = static_cast<A>(widen(q[i]));
 
   for (int64_t j0 = 0; j0 < len; j0 += bs) {
     const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
-    B::scores(k_pool + (first_slot * G + g) * K, n, k_stride, w.q.data(), rep, K, &w.scores[j0], len);
+    B::scores(k_pool + (first_slot * G + g) * K, n, k_stride, w.q.data(), rep, K, static_cast<A>(p.scale),
+              &w.scores[j0], len);
   }
   for (int64_t r = 0; r < rep; ++r) B::softmax(&w.scores[r * len], len);
   for (int64_t j0 = 0; j0 < len; j0 += bs) {
@@ -168,17 +218,20 @@ void run(const PagedAttentionParams& p) {
 
 }  // namespace
 
-bool paged_attention_uses_avx512() { return avx512::supported(); }
+const char* paged_attention_isa() {
+  return avx512::supports_bf16() ? "avx512_bf16" : avx512::supported() ? "avx512" : "portable";
+}
 
 void paged_attention_cpu(const PagedAttentionParams& params) {
   if (params.cu_seqlens[params.num_seqs] == 0) return;
-  const bool vector = avx512::supported() && !params.portable_only;
+  const bool vector = avx512::supported() && params.isa != Isa::kPortable;
   switch (params.dtype) {
     case DType::kFloat32:
       return vector ? run<Avx512<float>, float>(params) : run<Portable<float, float>, float>(params);
     case DType::kBFloat16:
-      return vector ? run<Avx512<uint16_t>, uint16_t>(params)
-                                 : run<Portable<uint16_t, float>, uint16_t>(params);
+      if (vector && params.isa == Isa::kBest && params.k_dim <= Avx512Bf16::kMaxDim && avx512::supports_bf16())
+        return run<Avx512Bf16, uint16_t>(params);
+      return vector ? run<Avx512<uint16_t>, uint16_t>(params) : run<Portable<uint16_t, float>, uint16_t>(params);
     case DType::kFloat64:
       return run<Portable<double, double>, double>(params);
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -40,7 +41,11 @@ struct Case {
   std::vector<int64_t> chunk{1, 1, 1, 1, 1, 9, 23, 1};
 };
 
-void run_case(const Shape& sh, at::ScalarType dtype, bool portable_only, double tol) {
+const char* isa_name(kernels::Isa isa) {
+  return isa == kernels::Isa::kBest ? "best" : isa == kernels::Isa::kAvx512 ? "avx512" : "portable";
+}
+
+void run_case(const Shape& sh, at::ScalarType dtype, kernels::Isa isa, double tol) {
   const Case c;
   const auto num_seqs = static_cast<int64_t>(c.chunk.size());
   std::vector<int64_t> cu{0};
@@ -80,7 +85,7 @@ void run_case(const Shape& sh, at::ScalarType dtype, bool portable_only, double 
   p.block_tables = tables.data();
   p.max_blocks = max_blocks;
   p.block_size = sh.block_size;
-  p.portable_only = portable_only;
+  p.isa = isa;
   p.out = ref.data_ptr();
   kernels::paged_attention_ref(p);
   p.out = out.data_ptr();
@@ -88,17 +93,18 @@ void run_case(const Shape& sh, at::ScalarType dtype, bool portable_only, double 
 
   const at::Tensor r = ref.to(at::kDouble), o = out.to(at::kDouble);
   const double err = (o - r).abs().max().item<double>(), scale = r.abs().max().item<double>();
-  EXPECT_LE(err, tol * scale) << sh.name << " " << dtype << (portable_only ? " portable" : " fast")
+  EXPECT_LE(err, tol * scale) << sh.name << " " << dtype << " " << isa_name(isa)
                               << ": max |kernel - float64 reference| " << err << " at output scale " << scale;
 }
 
 TEST(PagedAttention, MatchesTheFloat64Reference) {
+  std::printf("paged attention on this CPU: %s\n", kernels::paged_attention_isa());
   for (const Shape& sh : kShapes)
-    for (bool portable : {false, true}) {
-      run_case(sh, at::kFloat, portable, 2e-6);
+    for (kernels::Isa isa : {kernels::Isa::kBest, kernels::Isa::kAvx512, kernels::Isa::kPortable}) {
+      run_case(sh, at::kFloat, isa, 2e-6);
       // Both round the same float64-exact result once to bf16: at most one bf16 ulp apart.
-      run_case(sh, at::kBFloat16, portable, 1.0 / 128);
-      run_case(sh, at::kDouble, portable, 1e-13);
+      run_case(sh, at::kBFloat16, isa, 1.0 / 128);
+      run_case(sh, at::kDouble, isa, 1e-13);
     }
 }
 
