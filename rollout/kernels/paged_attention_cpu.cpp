@@ -185,6 +185,7 @@ void attend_item(const PagedAttentionParams& p, int64_t t, int64_t s, int64_t g,
   w.acc.assign(static_cast<std::size_t>(rep * Kv), A(0));
   for (int64_t i = 0; i < rep * K; ++i) w.q[i] = static_cast<A>(widen(q[i]));
 
+  const T* v_base = v_pool ? v_pool : k_pool;
   for (int64_t j0 = 0; j0 < len; j0 += bs) {
     const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
     B::scores(k_pool + (first_slot * G + g) * K, n, k_stride, w.q.data(), rep, K, static_cast<A>(p.scale),
@@ -193,7 +194,7 @@ void attend_item(const PagedAttentionParams& p, int64_t t, int64_t s, int64_t g,
   for (int64_t r = 0; r < rep; ++r) B::softmax(&w.scores[r * len], len);
   for (int64_t j0 = 0; j0 < len; j0 += bs) {
     const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
-    const T* v = v_pool ? v_pool + (first_slot * G + g) * Kv : k_pool + (first_slot * G + g) * K;
+    const T* v = v_base + (first_slot * G + g) * (v_pool ? Kv : K);
     B::accumulate(&w.scores[j0], len, v, n, v_stride, rep, w.acc.data(), Kv);
   }
   T* out = static_cast<T*>(p.out) + (t * H + g * rep) * Kv;
@@ -205,14 +206,12 @@ void run(const PagedAttentionParams& p) {
   const int64_t num_tokens = p.cu_seqlens[p.num_seqs];
   std::vector<int64_t> seq_of(static_cast<std::size_t>(num_tokens));
   for (int64_t s = 0; s < p.num_seqs; ++s) std::fill(seq_of.begin() + p.cu_seqlens[s], seq_of.begin() + p.cu_seqlens[s + 1], s);
-  const int64_t num_items = num_tokens * p.num_kv_heads;
+  // A thread takes a token with all its kv heads: the heads of one slot share cache lines.
   std::atomic<int64_t> next{0};
-  at::parallel_for(0, std::min<int64_t>(at::get_num_threads(), num_items), 1, [&](int64_t, int64_t) {
+  at::parallel_for(0, std::min<int64_t>(at::get_num_threads(), num_tokens), 1, [&](int64_t, int64_t) {
     thread_local Scratch<typename B::Acc> scratch;
-    for (int64_t i = next.fetch_add(1); i < num_items; i = next.fetch_add(1)) {
-      const int64_t t = i / p.num_kv_heads;
-      attend_item<B, T>(p, t, seq_of[t], i % p.num_kv_heads, scratch);
-    }
+    for (int64_t t = next.fetch_add(1); t < num_tokens; t = next.fetch_add(1))
+      for (int64_t g = 0; g < p.num_kv_heads; ++g) attend_item<B, T>(p, t, seq_of[t], g, scratch);
   });
 }
 
