@@ -102,24 +102,37 @@ struct Avx512 {
   }
   R1_AVX512 static void accumulate(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
                                    int64_t rep, float* acc, int64_t dim) {
-    // Per head and 64-wide tile of the value, the four accumulators stay in registers over the
-    // block's n rows (a round trip through memory per row would chain store-to-load latencies).
-    for (int64_t r = 0; r < rep; ++r)
-      for (int64_t i = 0; i < dim; i += 64) {
-        __mmask16 m[4];
-        __m512 a[4];
-        for (int q = 0; q < 4; ++q) {
-          const int64_t left = dim - i - 16 * q;
-          m[q] = left > 0 ? avx512::tail_mask(left) : 0;
-          a[q] = avx512::load(acc + r * dim + i + 16 * q, m[q]);
-        }
+    // Per head and 64-wide tile of the value, four accumulators held in named registers over the
+    // block's rows (an array indexed in a loop GCC does not unroll lives on the stack, and each row
+    // then waits on a store-to-load round trip).
+    for (int64_t r = 0; r < rep; ++r) {
+      const float* pr = probs + r * len;
+      float* ar = acc + r * dim;
+      int64_t i = 0;
+      for (; i + 64 <= dim; i += 64) {
+        __m512 a0 = avx512::load(ar + i), a1 = avx512::load(ar + i + 16);
+        __m512 a2 = avx512::load(ar + i + 32), a3 = avx512::load(ar + i + 48);
         const T* row = v + i;
         for (int64_t j = 0; j < n; ++j, row += stride) {
-          const __m512 pj = _mm512_set1_ps(probs[r * len + j]);
-          for (int q = 0; q < 4; ++q) a[q] = _mm512_fmadd_ps(pj, avx512::load(row + 16 * q, m[q]), a[q]);
+          const __m512 pj = _mm512_set1_ps(pr[j]);
+          a0 = _mm512_fmadd_ps(pj, avx512::load(row), a0);
+          a1 = _mm512_fmadd_ps(pj, avx512::load(row + 16), a1);
+          a2 = _mm512_fmadd_ps(pj, avx512::load(row + 32), a2);
+          a3 = _mm512_fmadd_ps(pj, avx512::load(row + 48), a3);
         }
-        for (int q = 0; q < 4; ++q) avx512::store(acc + r * dim + i + 16 * q, a[q], m[q]);
+        avx512::store(ar + i, a0);
+        avx512::store(ar + i + 16, a1);
+        avx512::store(ar + i + 32, a2);
+        avx512::store(ar + i + 48, a3);
       }
+      for (; i < dim; i += 16) {  // the last < 64 values, 16 at a time
+        const __mmask16 m = avx512::tail_mask(dim - i);
+        __m512 a = avx512::load(ar + i, m);
+        const T* row = v + i;
+        for (int64_t j = 0; j < n; ++j, row += stride) a = _mm512_fmadd_ps(_mm512_set1_ps(pr[j]), avx512::load(row, m), a);
+        avx512::store(ar + i, a, m);
+      }
+    }
   }
   R1_AVX512 static void store(const float* acc, T* out, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
@@ -131,38 +144,55 @@ struct Avx512 {
 
 // bf16 storage on CPUs with AVX512_BF16: q.k by vdpbf16ps (32 bf16 products per instruction, exact
 // products, fp32 sums; q is bf16 already, so rounding it back is exact), 16 keys at a time, whose
-// 16 dot products are reduced together by reduce16. Softmax and p.v as Avx512<uint16_t>.
+// 16 dot products are reduced together by reduce16. Softmax and p.v as Avx512<uint16_t>. Key widths
+// up to 128 (Llama/Qwen heads); MLA's 576-wide latent keys take Avx512<uint16_t>.
 struct Avx512Bf16 : Avx512<uint16_t> {
-  static constexpr int64_t kMaxDim = 2048;  // q chunks held in registers/stack per head
+  static constexpr int64_t kMaxChunks = 4;  // key widths up to 128 (wider keys take Avx512<uint16_t>)
 
   R1_AVX512_BF16 static void scores(const uint16_t* k, int64_t n, int64_t stride, const float* q, int64_t rep,
                                     int64_t dim, float scale, float* out, int64_t len) {
-    const int64_t num_chunks = (dim + 31) / 32;
-    __m512bh q_bf16[kMaxDim / 32];
+    switch ((dim + 31) / 32) {
+      case 1: return scores_n<1>(k, n, stride, q, rep, dim, scale, out, len);
+      case 2: return scores_n<2>(k, n, stride, q, rep, dim, scale, out, len);
+      case 3: return scores_n<3>(k, n, stride, q, rep, dim, scale, out, len);
+      default: return scores_n<4>(k, n, stride, q, rep, dim, scale, out, len);
+    }
+  }
+
+  // NC chunks of 32 bf16 per key row, unrolled so that the 16 accumulators and NC query chunks
+  // stay in registers.
+  template <int NC>
+  R1_AVX512_BF16 static void scores_n(const uint16_t* k, int64_t n, int64_t stride, const float* q, int64_t rep,
+                                      int64_t dim, float scale, float* out, int64_t len) {
+    const int64_t tail = dim - (NC - 1) * 32;  // 1..32 values in the last chunk
+    const __mmask32 last = tail >= 32 ? ~__mmask32{0} : (__mmask32{1} << tail) - 1;
+    const __m512 vscale = _mm512_set1_ps(scale);
     for (int64_t r = 0; r < rep; ++r) {
       const float* qr = q + r * dim;
-      for (int64_t c = 0; c < num_chunks; ++c) {
+      __m512bh qc[NC];
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
         const int64_t i = c * 32;
         const __m512 lo = avx512::load(qr + i, avx512::tail_mask(dim - i));
         const __m512 hi = i + 16 < dim ? avx512::load(qr + i + 16, avx512::tail_mask(dim - i - 16)) : _mm512_setzero_ps();
-        q_bf16[c] = _mm512_cvtne2ps_pbh(hi, lo);
+        qc[c] = _mm512_cvtne2ps_pbh(hi, lo);
       }
       for (int64_t j0 = 0; j0 < n; j0 += 16) {
         const int64_t m = std::min<int64_t>(16, n - j0);
         __m512 acc[16];
-        for (int64_t jj = 0; jj < 16; ++jj) {
+#pragma GCC unroll 16
+        for (int jj = 0; jj < 16; ++jj) {
           acc[jj] = _mm512_setzero_ps();
-          if (jj >= m) continue;  // rows past the block stay 0
-          const uint16_t* row = k + (j0 + jj) * stride;
-          for (int64_t c = 0; c < num_chunks; ++c) {
-            const int64_t left = dim - c * 32;
-            const __m512i kc = left >= 32 ? _mm512_loadu_si512(row + c * 32)
-                                          : _mm512_maskz_loadu_epi16((__mmask32{1} << left) - 1, row + c * 32);
-            acc[jj] = _mm512_dpbf16_ps(acc[jj], (__m512bh)kc, q_bf16[c]);
+          if (jj < m) {
+            const uint16_t* row = k + (j0 + jj) * stride;
+#pragma GCC unroll 4
+            for (int c = 0; c < NC; ++c) {
+              const __m512i kc = c + 1 < NC ? _mm512_loadu_si512(row + c * 32) : _mm512_maskz_loadu_epi16(last, row + c * 32);
+              acc[jj] = _mm512_dpbf16_ps(acc[jj], (__m512bh)kc, qc[c]);
+            }
           }
         }
-        const __m512 s = _mm512_mul_ps(avx512::reduce16(acc), _mm512_set1_ps(scale));
-        avx512::store(out + r * len + j0, s, avx512::tail_mask(m));
+        avx512::store(out + r * len + j0, _mm512_mul_ps(avx512::reduce16(acc), vscale), avx512::tail_mask(m));
       }
     }
   }
@@ -228,7 +258,7 @@ void paged_attention_cpu(const PagedAttentionParams& params) {
     case DType::kFloat32:
       return vector ? run<Avx512<float>, float>(params) : run<Portable<float, float>, float>(params);
     case DType::kBFloat16:
-      if (vector && params.isa == Isa::kBest && params.k_dim <= Avx512Bf16::kMaxDim && avx512::supports_bf16())
+      if (vector && params.isa == Isa::kBest && params.k_dim <= 32 * Avx512Bf16::kMaxChunks && avx512::supports_bf16())
         return run<Avx512Bf16, uint16_t>(params);
       return vector ? run<Avx512<uint16_t>, uint16_t>(params) : run<Portable<uint16_t, float>, uint16_t>(params);
     case DType::kFloat64:
