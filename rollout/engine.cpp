@@ -261,8 +261,11 @@ struct Engine::State {
     }
     ++stats.steps;
     if (rows.empty()) return;
-    const at::Tensor logits =
-        model->logits(hidden.index_select(0, at::tensor(rows, at::kLong).to(device))).to(at::kFloat).cpu().contiguous();
+    // bf16 logits stay bf16: each draw widens its own row (in parallel, cache-resident) instead of
+    // the step converting the whole [rows, V] batch to fp32.
+    at::Tensor logits = model->logits(hidden.index_select(0, at::tensor(rows, at::kLong).to(device))).cpu();
+    const bool bf16 = logits.scalar_type() == at::kBFloat16;
+    logits = bf16 ? logits.contiguous() : logits.to(at::kFloat).contiguous();
     lap(stats.lm_head_seconds);
     const int64_t vocab = logits.size(1);
     // Forks first (serially: they allocate ids and blocks), then every draw in parallel (each
@@ -277,12 +280,17 @@ struct Engine::State {
     std::vector<Sequence*> targets;
     for (const auto& [r, id] : draws) targets.push_back(&seqs.at(id));
     std::vector<SampledToken> sampled(draws.size());
-    const float* base = logits.data_ptr<float>();
+    const auto* base = static_cast<const char*>(logits.data_ptr());
+    const int64_t row_bytes = vocab * static_cast<int64_t>(logits.element_size());
     at::parallel_for(0, static_cast<int64_t>(draws.size()), 1, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const std::span<const float> row(base + draws[i].first * vocab, static_cast<std::size_t>(vocab));
+        const char* row = base + draws[i].first * row_bytes;
         Sequence& seq = *targets[i];
-        sampled[i] = sample_token(row, (*requests)[seq.request_idx].params, seq.rng);
+        const SamplingParams& params = (*requests)[seq.request_idx].params;
+        sampled[i] = bf16 ? sample_token(std::span(reinterpret_cast<const uint16_t*>(row), static_cast<std::size_t>(vocab)),
+                                         params, seq.rng)
+                          : sample_token(std::span(reinterpret_cast<const float*>(row), static_cast<std::size_t>(vocab)),
+                                         params, seq.rng);
       }
     });
     lap(stats.sample_seconds);

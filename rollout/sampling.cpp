@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "rollout/kernels/avx512.h"
+#include "rollout/kernels/element.h"
 
 namespace r1::rollout {
 namespace {
@@ -233,6 +234,28 @@ SampledToken sample_token(std::span<const float> logits, const SamplingParams& p
       out.top_logprobs.emplace_back(all[i].first, static_cast<float>(all[i].second - log_z));
   }
   return out;
+}
+
+namespace {
+
+R1_AVX512 void widen_avx512(std::span<const uint16_t> in, float* out) {
+  const auto n = static_cast<int64_t>(in.size());
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) avx512::store(out + i, avx512::load(&in[i]));
+  if (i < n) avx512::store(out + i, avx512::load(&in[i], avx512::tail_mask(n - i)), avx512::tail_mask(n - i));
+}
+
+}  // namespace
+
+SampledToken sample_token(std::span<const uint16_t> logits_bf16, const SamplingParams& params, Rng& rng) {
+  thread_local std::vector<float> row;
+  row.resize(logits_bf16.size());
+  if (avx512::supported()) {
+    widen_avx512(logits_bf16, row.data());
+  } else {
+    for (std::size_t i = 0; i < row.size(); ++i) row[i] = kernels::widen(logits_bf16[i]);
+  }
+  return sample_token(std::span<const float>(row), params, rng);
 }
 
 }  // namespace r1::rollout

@@ -50,6 +50,10 @@ struct SampledToken {
 // the params are greedy. Requires: logits.size() > 0 and validate(params) passed.
 SampledToken sample_token(std::span<const float> logits, const SamplingParams& params, Rng& rng);
 
+// The same from bf16 logits [V] (raw bit patterns), widened to fp32 first (exactly), so a bf16 model's
+// logits need no fp32 copy of the whole batch.
+SampledToken sample_token(std::span<const uint16_t> logits_bf16, const SamplingParams& params, Rng& rng);
+
 // The token ids that survive the filters with their renormalized probabilities, in descending
 // probability (ties: lower id first). Exposed for the tests; sample_token draws from this set.
 std::vector<std::pair<int64_t, double>> filtered_distribution(std::span<const float> logits,

@@ -3,7 +3,11 @@
 // streams reproduce, logprobs are the raw log-softmax, and bad parameters name the field.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <span>
 #include <map>
 #include <set>
 #include <vector>
@@ -135,6 +139,33 @@ TEST(Sampling, SeededStreamsReproduceAndLogprobsAreRaw) {
     ASSERT_EQ(x.top_logprobs.size(), 5u);
     for (std::size_t j = 1; j < 5; ++j) EXPECT_GE(x.top_logprobs[j - 1].second, x.top_logprobs[j].second);
     EXPECT_NEAR(x.top_logprobs[0].second, max_l - log_z, 1e-5);
+  }
+}
+
+TEST(Sampling, Bf16LogitsDrawAsTheirWidenedRow) {
+  // Rows of bf16 bit patterns (odd length for the vector tail), sampled directly and as fp32.
+  std::mt19937 gen(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (std::size_t vocab : {1u, 17u, 1000u, 5003u}) {
+    std::vector<uint16_t> bits(vocab);
+    std::vector<float> widened(vocab);
+    for (std::size_t i = 0; i < vocab; ++i) {
+      bits[i] = static_cast<uint16_t>(std::bit_cast<uint32_t>(normal(gen)) >> 16);
+      widened[i] = std::bit_cast<float>(static_cast<uint32_t>(bits[i]) << 16);
+    }
+    for (double temperature : {0.0, 0.7, 1.0}) {
+      SamplingParams p;
+      p.temperature = temperature;
+      p.logprobs = 3;
+      Rng a(11), b(11);
+      for (int draw = 0; draw < 20; ++draw) {
+        const SampledToken x = sample_token(std::span<const uint16_t>(bits), p, a);
+        const SampledToken y = sample_token(std::span<const float>(widened), p, b);
+        EXPECT_EQ(x.token, y.token);
+        EXPECT_EQ(x.logprob, y.logprob);
+        EXPECT_EQ(x.top_logprobs, y.top_logprobs);
+      }
+    }
   }
 }
 
