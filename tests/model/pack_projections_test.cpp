@@ -61,7 +61,28 @@ TEST_P(PackProjections, KeepsTheForwardTheNamesAndTheLeaves) {
   EXPECT_LT(max_abs_diff(with_grad.detach(), packed), 1e-5);
   with_grad.sum().backward();
   for (const auto& p : m->module().named_parameters())
-    if (p.key() == name || p.key() == mlp) EXPECT_TRUE(p.value().grad().defined()) << p.key();
+    if (p.key() == name || p.key() == mlp) {
+      EXPECT_TRUE(p.value().grad().defined()) << p.key();
+    }
+}
+
+// In bf16 the packed GEMMs round like the separate ones up to summation order: the logits agree to
+// bf16 accuracy.
+TEST_P(PackProjections, Bf16InferenceForwardMatchesTheAutogradForward) {
+  const hf::ModelConfig config = test_fixtures::tiny_config(GetParam());
+  std::shared_ptr<CausalLM> m = test_fixtures::random_model(config, at::kBFloat16, 12);
+  m->pack_projections();
+  const at::Tensor ids = test_fixtures::random_ids(12, hf::decoder_config(config).vocab_size, 4);
+  const std::vector<int64_t> lens{5, 7};
+  const at::Tensor reference = m->logits(m->forward(ids, packed_batch(lens))).detach().to(at::kFloat);
+  at::Tensor fast;
+  {
+    at::NoGradGuard no_grad;
+    fast = m->logits(m->forward(ids, packed_batch(lens))).to(at::kFloat);
+  }
+  const double scale = reference.abs().max().item<double>();
+  EXPECT_LT(max_abs_diff(fast, reference), 0.02 * scale) << "logit scale " << scale;
+  EXPECT_GT(at::eq(fast.argmax(-1), reference.argmax(-1)).to(at::kFloat).mean().item<double>(), 0.9);
 }
 
 INSTANTIATE_TEST_SUITE_P(DenseFamilies, PackProjections, ::testing::Values("tiny_llama.json", "tiny_qwen2.json"),
