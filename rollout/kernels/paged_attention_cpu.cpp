@@ -1,11 +1,12 @@
-// The CPU path of rollout/kernels/paged_attention.h. One work item is a query token and one kv head:
-// its rep = H / Hkv query heads share every key and value row they read. Three passes over the
+// The CPU path of rollout/kernels/paged_attention.h. One item is a query token and one kv head: its
+// rep = H / Hkv query heads share every key and value row they read. Three passes over the
 // sequence's blocks, straight from the pool:
-//   scores[r, j] = scale * q_r . k_j   (q converted to fp32 and pre-scaled once per item)
+//   scores[r, j] = scale * q_r . k_j   (q widened to fp32 once per item)
 //   scores[r, :] = softmax(scores[r, :])
 //   acc[r, :]   += scores[r, j] * v_j  (fp32 accumulators in a per-thread scratch, L1/L2-resident)
-// then acc is rounded once into the output. Items are handed out through an atomic counter, so
-// decode rows and prefill chunks (whose items attend to many more positions) balance over threads.
+// then acc is rounded once into the output. Threads take tokens (each with all its kv heads) from an
+// atomic counter, so decode rows and prefill chunks (whose tokens attend to many more positions)
+// balance over threads.
 // Three backends share the driver: AVX-512 with AVX512_BF16 dot products (bf16 storage), AVX-512
 // (bf16/fp32 storage, fp32 math) and portable C++ (any storage type; accumulators in fp32, or fp64
 // for fp64 models).
