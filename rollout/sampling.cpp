@@ -44,10 +44,9 @@ float row_max(std::span<const float> x) {
   return avx512::supported() ? max_avx512(x) : *std::max_element(x.begin(), x.end());
 }
 
-// The first id holding the maximum (ties go to the lowest id).
-int64_t argmax(std::span<const float> logits) {
-  const float best = row_max(logits);
-  return std::find(logits.begin(), logits.end(), best) - logits.begin();
+// The first id holding `max_logit` (the row's maximum: ties go to the lowest id).
+int64_t argmax(std::span<const float> logits, float max_logit) {
+  return std::find(logits.begin(), logits.end(), max_logit) - logits.begin();
 }
 
 // exp((x_i - shift) * scale) summed in kChunk-wide pieces: sums[c] is chunk c's sum (float lanes,
@@ -91,9 +90,9 @@ bool unfiltered(const SamplingParams& p) {
   return p.top_p >= 1.0 && p.top_k <= 0 && p.min_p <= 0.0;
 }
 
-Kept keep(std::span<const float> logits, const SamplingParams& params) {
+Kept keep(std::span<const float> logits, const SamplingParams& params, float max_logit) {
   const double inv_t = 1.0 / params.temperature;
-  const double max_z = static_cast<double>(logits[argmax(logits)]) * inv_t;
+  const double max_z = static_cast<double>(max_logit) * inv_t;
   Kept kept;
   // min-p on the temperature-scaled distribution: p_i / p_max = exp(z_i - max z).
   const double floor = params.min_p > 0.0 ? params.min_p : 0.0;
@@ -157,8 +156,9 @@ void validate(const SamplingParams& p) {
 std::vector<std::pair<int64_t, double>> filtered_distribution(std::span<const float> logits,
                                                               const SamplingParams& params) {
   R1_CHECK(!logits.empty(), "empty logits");
-  if (params.temperature == 0.0) return {{argmax(logits), 1.0}};
-  Kept kept = keep(logits, params);
+  const float max_logit = row_max(logits);
+  if (params.temperature == 0.0) return {{argmax(logits, max_logit), 1.0}};
+  Kept kept = keep(logits, params, max_logit);
   std::sort(kept.items.begin(), kept.items.end(), better);
   for (auto& item : kept.items) item.second /= kept.total;
   return kept.items;
@@ -187,7 +187,7 @@ std::pair<int64_t, double> draw_unfiltered(std::span<const float> logits, float 
     mass += weights[i];
     if (u < mass) break;
   }
-  return {token >= 0 ? token : argmax(logits), total};
+  return {token >= 0 ? token : argmax(logits, max_logit), total};
 }
 
 }  // namespace
@@ -199,13 +199,13 @@ SampledToken sample_token(std::span<const float> logits, const SamplingParams& p
   const float max_logit = row_max(logits);
   double log_z = NAN;  // log sum exp(z - max z), when a pass already computed it
   if (params.temperature == 0.0) {
-    out.token = argmax(logits);
+    out.token = argmax(logits, max_logit);
   } else if (unfiltered(params)) {
     const auto [token, total] = draw_unfiltered(logits, max_logit, params.temperature, rng, sums);
     out.token = token;
     if (params.temperature == 1.0) log_z = std::log(total);
   } else {
-    const Kept kept = keep(logits, params);
+    const Kept kept = keep(logits, params, max_logit);
     // Inverse CDF over the survivors in their (deterministic) order.
     const double u = uniform(rng) * kept.total;
     double mass = 0.0;

@@ -42,7 +42,7 @@ struct PagedAttentionParams {
 };
 
 // Softmax in fp32 (fp64 for kFloat64), q.k and p.v accumulated in the same, output rounded once to
-// the element type. Runs on at::parallel_for's threads over (token, kv head) pairs.
+// the element type. Runs on at::parallel_for's threads, one query token (all its kv heads) at a time.
 // Requires: every position a token attends to has a block in its table.
 void paged_attention_cpu(const PagedAttentionParams& params);
 

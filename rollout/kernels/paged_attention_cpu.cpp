@@ -84,9 +84,9 @@ struct Avx512 {
   }
   R1_AVX512 static void softmax(float* x, int64_t n) {
     __m512 vmax = _mm512_set1_ps(-INFINITY);
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, avx512::load(x + i));
-    if (i < n) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, avx512::tail_mask(n - i), x + i));
+    int64_t full = 0;
+    for (; full + 16 <= n; full += 16) vmax = _mm512_max_ps(vmax, avx512::load(x + full));
+    if (full < n) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, avx512::tail_mask(n - full), x + full));
     const __m512 max_x = _mm512_set1_ps(avx512::reduce_max(vmax));
     __m512 total = _mm512_setzero_ps();
     for (int64_t i = 0; i < n; i += 16) {
