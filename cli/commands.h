@@ -16,5 +16,9 @@ void add_tokenize_command(CLI::App& app);
 void add_model_info_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+// `r1kit sandbox run|judge` (cli/sandbox.cpp; judge in cli/sandbox_judge.cpp).
+void add_sandbox_command(CLI::App& app);
+void add_sandbox_judge_command(CLI::App& sandbox);
+void add_reward_command(CLI::App& app);
 
 }  // namespace r1::cli
