@@ -54,6 +54,8 @@ struct File {
   bool executable = false;
 };
 
+// A Python program runs as /box/work/main.py with the working directory /box/work (so a File
+// may not be called main.py); a C++ program is compiled once (cached) and run as /box/bin/prog.
 struct RunRequest {
   Language language = Language::python;
   std::string source;       // the program text (Python source, or a C++ translation unit)
@@ -85,6 +87,11 @@ struct SandboxConfig {
   double compile_time = 30.0;       // wall seconds for one compilation
   int64_t compile_memory_mb = 2048; // memory limit of one compilation
   bool network = false;             // true is refused: runs never get a network
+  std::string bwrap = "/usr/bin/bwrap";         // bubblewrap, which builds each worker's namespaces
+  std::string cgroup_root = "/sys/fs/cgroup";   // where the cgroup v1 hierarchies are mounted
+  // Host uid the sandbox's root maps to (an otherwise unused uid: it owns no host file).
+  int64_t host_uid = 1999000;
+  int compile_cache_size = 64;      // compiled C++ binaries kept, keyed by (compiler, flags, source)
 };
 
 class Sandbox {

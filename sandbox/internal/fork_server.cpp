@@ -1,0 +1,259 @@
+// The warm fork server each worker runs (python3 -I -B -c), kept as Python source here so the
+// library needs no installed data file. docs/sandbox.md describes the protocol and process tree:
+//   server (pid 2 of the worker's pid namespace, bwrap is 1) forks per run
+//   C: reports "P seq" (the host reads C's host pid from SO_PASSCRED and moves C into the run's
+//      cgroups), waits for "G seq", unshares mount/pid/ipc/cgroup namespaces, mounts the run's
+//      size-limited tmpfs (/box: work/, tmp/ bound on /tmp, shm/ on /dev/shm), writes the files,
+//      forks G and waits for it (or for the host to go away, then kills G);
+//   G: pid 1 of the run's pid namespace: mounts /proc (with /proc/sys read-only), drops every
+//      capability (bounding set, ambient, effective/permitted, securebits locked, no_new_privs),
+//      becomes non-dumpable, forks H, reaps, and when H ends sends "X seq status" and exits,
+//      which kills whatever else is left in the namespace;
+//   H: takes the run's stdin/stdout/stderr, rlimits, chdir, closes every other fd, then runs the
+//      Python source in a fresh __main__ (no interpreter start) or execve()s the program.
+// Request (memfd): one JSON header line, then the program blob, then each file's bytes.
+#include "sandbox/internal/worker.h"
+
+namespace r1::sandbox::internal {
+
+extern const char kForkServerSource[] = R"PY(
+import builtins, ctypes, io, json, os, resource, select, signal, socket, struct, sys, traceback, types
+import atexit, threading
+# Warm modules for the programs (imported once here, shared copy-on-write by every run).
+import array, bisect, collections, copy, dataclasses, decimal, fractions, functools, heapq
+import itertools, math, operator, random, re, statistics, string, textwrap, typing
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+LIBC.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+LIBC.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+CTL = socket.socket(fileno=3)
+CAP_LAST = int(open('/proc/sys/kernel/cap_last_cap').read())
+NEWNS, NEWCGROUP, NEWIPC, NEWPID = 0x20000, 0x2000000, 0x8000000, 0x20000000
+RDONLY, NOSUID, NODEV, NOEXEC, REMOUNT, BIND, REC, PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 24, 28, 38, 47
+WORK = '/box/work'
+
+
+def check(rc, what):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, '%s: %s' % (what, os.strerror(err)))
+
+
+def mount(src, dst, fstype, flags, data=None):
+    check(LIBC.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None, flags,
+                     data.encode() if data else None), 'mount ' + dst)
+
+
+def send(text):
+    CTL.send(text.encode('utf-8', 'replace')[:60000])
+
+
+def read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b''.join(chunks)
+        chunks.append(chunk)
+
+
+def write_file(path, data, mode):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.close(fd)
+    os.chmod(path, mode)
+
+
+def prepare_box(head, blob):
+    check(LIBC.unshare(NEWNS | NEWPID | NEWIPC | NEWCGROUP), 'unshare')
+    mount('none', '/', None, REC | PRIVATE)
+    mount('tmpfs', '/box', 'tmpfs', NOSUID | NODEV, 'size=%dm,mode=0755' % head['tmp_mb'])
+    for name, mode in (('work', 0o755), ('tmp', 0o1777), ('shm', 0o1777), ('bin', 0o755)):
+        os.mkdir('/box/' + name)
+        os.chmod('/box/' + name, mode)
+    mount('/box/tmp', '/tmp', None, BIND)
+    mount('/box/shm', '/dev/shm', None, BIND)
+    offset = head['program_size']
+    if head['kind'] == 'python':
+        write_file(WORK + '/main.py', blob[:offset], 0o644)
+    elif offset > 0:
+        write_file('/box/bin/prog', blob[:offset], 0o755)
+    for name, size, executable in head['files']:
+        write_file(WORK + '/' + name, blob[offset:offset + size], 0o755 if executable else 0o644)
+        offset += size
+
+
+def drop_privileges():
+    check(LIBC.prctl(PR_SET_SECUREBITS, 0x2f, 0, 0, 0), 'securebits')
+    for cap in range(CAP_LAST + 1):
+        check(LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), 'drop bounding capability %d' % cap)
+    check(LIBC.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), 'clear ambient capabilities')
+    check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'no_new_privs')
+    header = ctypes.create_string_buffer(struct.pack('Ii', 0x20080522, 0))
+    check(LIBC.capset(header, ctypes.create_string_buffer(24)), 'capset')
+    check(LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), 'dumpable')
+
+
+def exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xff
+    try:
+        print(code, file=sys.stderr)
+    except Exception:
+        pass
+    return 1
+
+
+def run_python(head, source):
+    sys.argv = list(head['argv'])
+    sys.path.insert(0, WORK)
+    sys.stdin = sys.__stdin__ = io.open(0, 'r', encoding='utf-8', closefd=False)
+    sys.stdout = sys.__stdout__ = io.open(1, 'w', encoding='utf-8', closefd=False)
+    sys.stderr = sys.__stderr__ = io.open(2, 'w', encoding='utf-8', errors='backslashreplace',
+                                          closefd=False, buffering=1)
+    main = types.ModuleType('__main__')
+    main.__file__ = WORK + '/main.py'
+    main.__builtins__ = builtins
+    main.__cached__ = None
+    sys.modules['__main__'] = main
+    status = 0
+    try:
+        exec(compile(source, main.__file__, 'exec'), main.__dict__)
+    except SystemExit as e:
+        status = exit_status(e.code)
+    except BaseException:
+        kind, value, tb = sys.exc_info()
+        # Drop this function's frame so the traceback reads as `python3 main.py` prints it.
+        sys.excepthook(kind, value, tb.tb_next or tb)
+        status = 1
+    try:
+        threading._shutdown()
+        atexit._run_exitfuncs()
+    except SystemExit as e:
+        status = exit_status(e.code)
+    except BaseException:
+        traceback.print_exc()
+        status = status or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            status = status or 120
+    os._exit(status)
+
+
+def program(head, blob, fds):
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        cpu = head['cpu_s']
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (head['fsize'], head['fsize']))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (head['nofile'], head['nofile']))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        os.chdir(WORK)
+        os.environ['PWD'] = WORK
+        os.setsid()
+    except BaseException as e:
+        send('E %s run setup: %r' % (head['seq'], e))
+        os._exit(1)
+    os.closerange(3, 1 << 20)
+    if head['kind'] == 'python':
+        run_python(head, bytes(blob[:head['program_size']]))
+    argv = head['argv']
+    try:
+        os.execve(argv[0], argv, os.environ)
+    except OSError as e:
+        os.write(2, ('sandbox: cannot execute %s: %s\n' % (argv[0], e.strerror)).encode())
+    os._exit(127)
+
+
+def init(head, blob, fds):
+    try:
+        mount('proc', '/proc', 'proc', NOSUID | NODEV | NOEXEC)
+        mount('/proc/sys', '/proc/sys', None, BIND | REC)
+        mount('none', '/proc/sys', None, BIND | REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC)
+        drop_privileges()
+        child = os.fork()
+        if child == 0:
+            program(head, blob, fds)
+    except BaseException as e:
+        send('E %s init: %r' % (head['seq'], e))
+        os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            break
+    send('X %s %d' % (head['seq'], status))
+    os._exit(0)
+
+
+def run_child(seq, fds):
+    req_fd, io_fds = fds[0], fds[1:]
+    try:
+        LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        send('P ' + seq)
+        if CTL.recv(64) != ('G ' + seq).encode():
+            os._exit(112)
+        data = read_all(req_fd)
+        os.close(req_fd)
+        split = data.index(b'\n')
+        head = json.loads(data[:split])
+        head['seq'] = seq
+        blob = memoryview(data)[split + 1:]
+        prepare_box(head, blob)
+        child = os.fork()
+        if child == 0:
+            init(head, blob, io_fds)
+    except BaseException as e:
+        send('E %s setup: %r' % (seq, e))
+        os._exit(1)
+    for fd in io_fds:
+        os.close(fd)
+    # Wait for G; if the host goes away (control socket hung up) nobody will collect the run: end it.
+    poller = select.poll()
+    pidfd = os.pidfd_open(child)
+    poller.register(pidfd, select.POLLIN)
+    poller.register(CTL.fileno(), 0)
+    while True:
+        events = dict(poller.poll())
+        if pidfd in events:
+            os._exit(0)
+        if events.get(CTL.fileno(), 0) & (select.POLLHUP | select.POLLERR):
+            os.kill(child, signal.SIGKILL)
+            os._exit(0)
+
+
+def serve():
+    send('S ready')
+    while True:
+        msg, fds, _, _ = socket.recv_fds(CTL, 256, 8)
+        if not msg:
+            os._exit(0)
+        words = msg.decode().split()
+        if len(words) != 2 or words[0] != 'R' or len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            send('E %s bad request' % (words[1] if len(words) > 1 else '?'))
+            continue
+        pid = os.fork()
+        if pid == 0:
+            run_child(words[1], fds)
+        for fd in fds:
+            os.close(fd)
+        os.waitpid(pid, 0)
+
+
+serve()
+)PY";
+
+}  // namespace r1::sandbox::internal

@@ -1,0 +1,419 @@
+#include "sandbox/internal/worker.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "core/error.h"
+
+namespace r1::sandbox::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Closes on scope exit.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    reset();
+    fd = std::exchange(o.fd, -1);
+    return *this;
+  }
+  ~Fd() { reset(); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw SandboxFailure(str_cat("write to memfd: ", std::strerror(errno)));
+    data.remove_prefix(size_t(n));
+  }
+}
+
+// A sealed-off in-memory file holding `parts`, positioned at its start.
+Fd memfd_with(const std::vector<std::string_view>& parts) {
+  Fd fd(::memfd_create("r1kit-sandbox", MFD_CLOEXEC));
+  if (fd.fd < 0) throw SandboxFailure(str_cat("memfd_create: ", std::strerror(errno)));
+  for (std::string_view part : parts) write_all(fd.fd, part);
+  ::lseek(fd.fd, 0, SEEK_SET);
+  return fd;
+}
+
+std::string read_log(int fd) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n, off = 0; (n = ::pread(fd, buf, sizeof buf, off)) > 0 && out.size() < 8192; off += n) {
+    out.append(buf, size_t(n));
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// bwrap's arguments: what the worker sees of the host. Directories that are symlinks on the host
+// (merged /usr) become the same symlinks.
+std::vector<std::string> bwrap_argv(const WorkerSpec& spec) {
+  std::vector<std::string> a = {spec.bwrap, "--unshare-user", "--uid", "0", "--gid", "0",
+                                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                                "--unshare-cgroup-try", "--hostname", "sandbox", "--cap-add", "ALL",
+                                "--new-session", "--clearenv",
+                                "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
+                                "--setenv", "HOME", "/box/work", "--setenv", "TMPDIR", "/tmp",
+                                "--setenv", "LANG", "C.UTF-8", "--setenv", "LC_ALL", "C.UTF-8",
+                                "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+                                "--ro-bind", "/usr", "/usr"};
+  for (const char* dir : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    std::error_code ec;
+    if (fs::is_symlink(dir, ec)) {
+      a.insert(a.end(), {"--symlink", fs::read_symlink(dir, ec).string(), dir});
+    } else if (fs::is_directory(dir, ec)) {
+      a.insert(a.end(), {"--ro-bind", dir, dir});
+    }
+  }
+  for (const char* file : {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                           "/etc/alternatives", "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
+    a.insert(a.end(), {"--ro-bind-try", file, file});
+  }
+  a.insert(a.end(), {"--dev", "/dev", "--proc", "/proc", "--dir", "/box", "--dir", "/tmp",
+                     "--remount-ro", "/", "--chdir", "/", spec.python, "-I", "-B", "-c",
+                     kForkServerSource, "r1kit-sandbox-worker"});
+  return a;
+}
+
+struct Message {
+  std::string text;
+  pid_t pid = 0;  // the sender's pid in our pid namespace (SO_PASSCRED)
+  bool eof = false;
+};
+
+Message receive(int ctl) {
+  char buf[65536];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+  iovec iov{buf, sizeof buf};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  Message out;
+  if (n <= 0) {
+    out.eof = true;
+    return out;
+  }
+  out.text.assign(buf, size_t(n));
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      ucred cred;
+      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      out.pid = cred.pid;
+    }
+  }
+  return out;
+}
+
+void send_with_fds(int ctl, const std::string& text, const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(text.data()), text.size()};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t n;
+  do n = ::sendmsg(ctl, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  if (n != ssize_t(text.size())) throw SandboxFailure(str_cat("worker control socket: ", std::strerror(errno)));
+}
+
+// The request the fork server reads: a JSON header line, the program, then each file's bytes.
+std::string request_header(const Job& job) {
+  nlohmann::json files = nlohmann::json::array();
+  if (job.files != nullptr) {
+    for (const File& f : *job.files) files.push_back({f.name, f.content.size(), f.executable});
+  }
+  const Limits& l = job.limits;
+  const nlohmann::json head = {
+      {"kind", job.kind}, {"argv", job.argv}, {"program_size", job.program.size()},
+      {"files", files}, {"tmp_mb", l.tmp_size_mb},
+      // RLIMIT_CPU is a per-process backstop one second above the limit; the host enforces the
+      // limit itself over all of the run's processes (cpuacct).
+      {"cpu_s", int64_t(std::ceil(l.cpu_time)) + 1}, {"fsize", l.file_size_mb << 20},
+      {"nofile", l.open_files}};
+  return head.dump() + "\n";
+}
+
+
+enum class Kill { none, wall, cpu, output };
+
+// Reads what `fd` has now into `into`, keeping at most `cap` bytes (the rest sets `truncated`).
+// Returns false at EOF or on an error.
+bool drain(int fd, std::string& into, bool& truncated, int64_t cap) {
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      const size_t room = into.size() < size_t(cap) ? size_t(cap) - into.size() : 0;
+      into.append(buf, std::min(room, size_t(n)));
+      if (size_t(n) > room) truncated = true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+// The verdict from how the run ended, in priority order: our kills, then the wait status.
+void decide(RunResult& r, Kill kill, std::optional<int> status, const CgroupStats& st,
+            const Limits& l) {
+  if (status) {
+    r.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    r.signal = WIFSIGNALED(*status) ? WTERMSIG(*status) : 0;
+  }
+  const bool memory_hit = st.oom_kills > 0 || st.failcnt > 0;
+  if (kill == Kill::wall) {
+    r.verdict = Verdict::time_limit;
+    r.detail = str_cat("wall time ", seconds_text(r.wall_time), " s > ", l.wall_time, " s");
+  } else if (kill == Kill::cpu || r.cpu_time > l.cpu_time || r.signal == SIGXCPU) {
+    r.verdict = Verdict::time_limit;
+    r.detail = str_cat("cpu time ", seconds_text(r.cpu_time), " s > ", l.cpu_time, " s");
+  } else if (kill == Kill::output || r.stdout_truncated || r.stderr_truncated) {
+    r.verdict = Verdict::output_limit;
+    r.detail = str_cat("output beyond ", l.output_bytes, " bytes on ", r.stdout_truncated ? "stdout" : "stderr");
+  } else if (r.signal == SIGXFSZ) {
+    r.verdict = Verdict::output_limit;
+    r.detail = str_cat("file size beyond ", l.file_size_mb, " MB");
+  } else if (status && r.exit_code == 0) {
+    r.verdict = Verdict::ok;
+  } else if (memory_hit) {
+    r.verdict = Verdict::memory_limit;
+    r.detail = str_cat("memory limit ", l.memory_mb, " MB reached (", st.oom_kills, " oom kills)");
+  } else if (status) {
+    r.verdict = Verdict::runtime_error;
+  } else {
+    r.verdict = Verdict::sandbox_error;
+    r.detail = "the run ended without reporting a status";
+  }
+}
+
+}  // namespace
+
+Worker::Worker(const WorkerSpec& spec) : spec_(spec) { start(); }
+
+Worker::~Worker() { stop(); }
+
+void Worker::start() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    throw Error(str_cat("sandbox: socketpair: ", std::strerror(errno)));
+  }
+  const int one = 1;
+  ::setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  ctl_ = sv[0];
+  log_fd_ = ::memfd_create("r1kit-worker-log", MFD_CLOEXEC);
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const std::vector<std::string> args = bwrap_argv(spec_);
+  std::vector<char*> argv;
+  for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  const uid_t uid = uid_t(spec_.host_uid);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    // Only async-signal-safe calls between fork and exec (the caller may have threads).
+    const int ctl = ::fcntl(sv[1], F_DUPFD, 10), log = ::fcntl(log_fd_, F_DUPFD, 10);
+    ::dup2(null_fd, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::dup2(ctl, 3);
+    ::syscall(SYS_close_range, 4U, ~0U, 0U);
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setresgid, uid, uid, uid) != 0 ||
+        ::syscall(SYS_setresuid, uid, uid, uid) != 0) {
+      ::_exit(126);
+    }
+    ::execve(argv[0], argv.data(), envp);
+    ::_exit(127);
+  }
+  ::close(sv[1]);
+  ::close(null_fd);
+  if (pid_ < 0) throw Error(str_cat("sandbox: fork: ", std::strerror(errno)));
+  pollfd p{ctl_, POLLIN, 0};
+  const int ready = ::poll(&p, 1, 20000);
+  const Message m = ready == 1 ? receive(ctl_) : Message{"", 0, true};
+  if (m.eof || m.text != "S ready") {
+    const std::string log = read_log(log_fd_);
+    stop();
+    throw Error(str_cat("sandbox: could not start a worker (", spec_.bwrap,
+                        " with user, pid, network, ipc and mount namespaces, uid ", spec_.host_uid,
+                        ", ", spec_.python, "): ", log.empty() ? "no message" : log));
+  }
+}
+
+void Worker::stop() {
+  if (ctl_ >= 0) ::close(ctl_);  // the server exits on EOF, and bwrap with it
+  ctl_ = -1;
+  if (pid_ > 0) {
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 200 && (done = ::waitpid(pid_, &status, WNOHANG)) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (done == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  pid_ = -1;
+  if (log_fd_ >= 0) ::close(log_fd_);
+  log_fd_ = -1;
+  dead_ = true;
+}
+
+RunResult Worker::run(const Job& job) {
+  RunResult r;
+  const Limits& l = job.limits;
+  const std::string seq = std::to_string(next_seq_++);
+  Kill kill = Kill::none;
+  std::optional<int> status;
+  std::string failure;
+  try {
+    RunCgroup cgroup(*spec_.cgroups, l.memory_mb << 20, l.max_processes + 2);  // + C and G
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+      throw SandboxFailure(str_cat("pipe2: ", std::strerror(errno)));
+    }
+    Fd out_r(out_pipe[0]), out_w(out_pipe[1]), err_r(err_pipe[0]), err_w(err_pipe[1]);
+    ::fcntl(out_r.fd, F_SETFL, O_NONBLOCK);
+    ::fcntl(err_r.fd, F_SETFL, O_NONBLOCK);
+    std::vector<std::string_view> parts;
+    const std::string header = request_header(job);
+    parts.push_back(header);
+    parts.push_back(job.program);
+    if (job.files != nullptr) {
+      for (const File& f : *job.files) parts.push_back(f.content);
+    }
+    Fd request = memfd_with(parts), input = memfd_with({job.stdin_data});
+    const auto start = Clock::now();
+    send_with_fds(ctl_, "R " + seq, {request.fd, input.fd, out_w.fd, err_w.fd});
+    request.reset(), input.reset(), out_w.reset(), err_w.reset();
+
+    bool attached = false, out_open = true, err_open = true;
+    auto last_check = start;
+    while (failure.empty() && kill == Kill::none && !(status && !out_open && !err_open)) {
+      const double elapsed = seconds_since(start);
+      if (elapsed >= l.wall_time) {
+        kill = Kill::wall;
+        break;
+      }
+      pollfd fds[3] = {{ctl_, POLLIN, 0}, {out_open ? out_r.fd : -1, POLLIN, 0},
+                       {err_open ? err_r.fd : -1, POLLIN, 0}};
+      const int timeout_ms = int(std::clamp((l.wall_time - elapsed) * 1000.0 + 1.0, 1.0, 20.0));
+      ::poll(fds, 3, timeout_ms);
+      if (fds[1].revents != 0) out_open = drain(out_r.fd, r.stdout_data, r.stdout_truncated, l.output_bytes);
+      if (fds[2].revents != 0) err_open = drain(err_r.fd, r.stderr_data, r.stderr_truncated, l.output_bytes);
+      if (r.stdout_truncated || r.stderr_truncated) kill = Kill::output;
+      if (fds[0].revents != 0) {
+        const Message m = receive(ctl_);
+        if (m.eof) {
+          dead_ = true;
+          failure = "the worker died: " + read_log(log_fd_);
+          break;
+        }
+        const size_t a = m.text.find(' '), b = m.text.find(' ', a + 1);
+        if (m.text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1) != seq) continue;
+        const std::string rest = b == std::string::npos ? "" : m.text.substr(b + 1);
+        if (m.text[0] == 'P') {
+          cgroup.attach(m.pid);
+          send_with_fds(ctl_, "G " + seq, {});
+          attached = true;
+        } else if (m.text[0] == 'X') {
+          status = std::stoi(rest);
+        } else if (m.text[0] == 'E') {
+          failure = "the worker failed to start the program: " + rest;
+        }
+      }
+      if (attached && !status && seconds_since(last_check) >= 0.02) {
+        last_check = Clock::now();
+        if (cgroup.cpu_seconds() > l.cpu_time) kill = Kill::cpu;
+        // Every process gone but no status (the run's init was killed, e.g. by the OOM killer).
+        if (!out_open && !err_open && cgroup.empty()) break;
+      }
+    }
+    r.wall_time = seconds_since(start);
+    if (!attached && failure.empty()) {
+      dead_ = true;  // the server never took the run: do not trust this worker again
+      failure = "the worker did not start the run within the wall limit";
+    }
+    cgroup.kill_all();
+    for (int i = 0; i < 100 && (out_open || err_open); ++i) {
+      pollfd fds[2] = {{out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
+      ::poll(fds, 2, 10);
+      if (out_open) out_open = drain(out_r.fd, r.stdout_data, r.stdout_truncated, l.output_bytes);
+      if (err_open) err_open = drain(err_r.fd, r.stderr_data, r.stderr_truncated, l.output_bytes);
+    }
+    const CgroupStats stats = cgroup.stats();
+    r.cpu_time = stats.cpu_seconds;
+    r.memory_peak = stats.memory_peak;
+    if (failure.empty()) decide(r, kill, status, stats, l);
+  } catch (const SandboxFailure& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    r.verdict = Verdict::sandbox_error;
+    r.detail = failure;
+  }
+  return r;
+}
+
+bool Worker::alive() {
+  if (dead_ || pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    dead_ = true;
+  }
+  return !dead_;
+}
+
+}  // namespace r1::sandbox::internal
