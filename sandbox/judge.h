@@ -39,10 +39,16 @@ TestCase parse_test_case(const nlohmann::json& value, std::string_view where);
 // Reads a JSON-lines test file (blank lines skipped), each line through parse_test_case.
 std::vector<TestCase> read_test_cases(const std::string& path);
 
+// Why `got` (a program's stdout) does not match `expected` under `mode` ("token 3: expected \"4\",
+// found \"5\""), or "" when it matches. Runs outside the sandbox: expected output never enters it.
+std::string output_mismatch(std::string_view got, std::string_view expected, Compare mode,
+                            double tolerance);
+
 struct JudgeRequest {
   Language language = Language::python;
   std::string source;
-  std::vector<TestCase> tests;   // function-call kinds require Language::python (r1::Error)
+  std::vector<TestCase> tests;   // at least one; function-call kinds require Language::python
+                                 // (judge/judge_batch throw r1::Error naming the test otherwise)
   Limits limits;                 // per test run
   bool stop_at_first_failure = true;
 };
