@@ -85,6 +85,16 @@ std::string number_rule(const Expr& a, const Expr& b, const Rational& ra, const 
   return "fraction";
 }
 
+// Last resort when evaluation cannot tell: the same expression tree, printed, is the same value.
+bool identical(const Expr& a, const Expr& b, Context& c, std::string_view why) {
+  if (print(a, c.names) == print(b, c.names)) {
+    c.rule = "identical";
+    return true;
+  }
+  c.detail = std::string(why);
+  return false;
+}
+
 bool constants_equal(const Expr& a, const Expr& b, Context& c) {
   const auto ea = eval_exact(a, {}, c.budget), eb = eval_exact(b, {}, c.budget);
   if (ea && eb) {
@@ -95,9 +105,15 @@ bool constants_equal(const Expr& a, const Expr& b, Context& c) {
   }
   c.rule = "numeric";
   const auto za = eval_complex(a, {}, c.budget), zb = eval_complex(b, {}, c.budget);
-  if ((defined(za) || std::isinf(za.real())) && close(za, zb, c.config.rel_tolerance)) return true;
-  c.detail = "numeric values differ beyond rel_tolerance";
-  return false;
+  if (defined(za) && defined(zb)) {
+    if (close(za, zb, c.config.rel_tolerance)) return true;
+    c.detail = "numeric values differ beyond rel_tolerance";
+    return false;
+  }
+  // Infinite on a side: equal only for a written \infty of the same sign. Anything else that is
+  // not finite (10^{100000} overflows) is equal only when written identically.
+  if (has_op(a, Op::infinity) && has_op(b, Op::infinity) && close(za, zb, 0.0)) return true;
+  return identical(a, b, c, "a value overflows or is undefined");
 }
 
 bool uses_variables(const Expr& e) { return has_op(e, Op::variable); }
@@ -130,8 +146,8 @@ bool expressions_equal(const Expr& a, const Expr& b, Context& c) {
     ++valid;
   }
   if (valid >= kMinPoints) return true;
-  c.detail = "defined at only " + std::to_string(valid) + " of " + std::to_string(kPoints) + " points";
-  return false;
+  return identical(a, b, c, "defined at only " + std::to_string(valid) + " of " +
+                                std::to_string(kPoints) + " points");
 }
 
 // (l1 - r1) == k (l2 - r2) for one nonzero constant k at every point.

@@ -1,0 +1,251 @@
+// Math answers (rewards/math/answer.h): the hand-written equivalence table in both directions,
+// extraction cases, the reasons a decision reports, the deadline on pathological input, thread
+// safety, and a timing of typical decisions (printed; benchmarks never assert on time).
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "rewards/math/answer.h"
+#include "tests/support/test_support.h"
+
+namespace r1::rewards::math {
+namespace {
+
+struct Case {
+  int line = 0;
+  std::string answer, reference;
+  bool equivalent = false;
+  bool oneway = false;
+};
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
+    fields.push_back(line.substr(start, tab - start));
+    start = tab + 1;
+  }
+  fields.push_back(line.substr(start));
+  return fields;
+}
+
+std::vector<Case> load_table() {
+  const auto path = test::source_dir() / "tests/rewards/data/math_equivalence.tsv";
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  std::vector<Case> cases;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto f = split_tabs(line);
+    EXPECT_TRUE(f.size() == 3 || f.size() == 4) << path << ":" << n << ": expected 3 or 4 fields";
+    if (f.size() < 3) continue;
+    EXPECT_TRUE(f[2] == "=" || f[2] == "!=") << path << ":" << n << ": expected = or !=, found " << f[2];
+    cases.push_back({n, f[0], f[1], f[2] == "=", f.size() == 4 && f[3] == "oneway"});
+  }
+  return cases;
+}
+
+TEST(MathEquivalence, TableBothDirections) {
+  const std::vector<Case> cases = load_table();
+  ASSERT_GE(cases.size(), 300u);
+  const EquivalenceConfig config;
+  int checked = 0, rejected = 0;
+  for (const Case& c : cases) {
+    for (int swapped = 0; swapped < (c.oneway ? 1 : 2); ++swapped) {
+      const std::string& a = swapped ? c.reference : c.answer;
+      const std::string& r = swapped ? c.answer : c.reference;
+      const Decision d = decide(a, r, config);
+      ++checked;
+      rejected += !c.equivalent;
+      EXPECT_EQ(d.outcome, c.equivalent ? Outcome::equivalent : Outcome::different)
+          << "math_equivalence.tsv:" << c.line << ": \"" << a << "\" vs \"" << r << "\" -> "
+          << outcome_name(d.outcome) << " rule=" << d.rule << " normal=" << d.answer_normal << " | "
+          << d.reference_normal << " detail=" << d.detail;
+    }
+  }
+  std::printf("math_equivalence.tsv: %zu cases, %d decisions checked, %d of them near misses\n",
+              cases.size(), checked, rejected);
+}
+
+TEST(MathEquivalence, DecisionCarriesRuleNormalFormsAndDetail) {
+  const EquivalenceConfig config;
+  Decision d = decide("\\frac{6}{8}", "0.75", config);
+  EXPECT_EQ(d.outcome, Outcome::equivalent);
+  EXPECT_EQ(d.rule, "decimal");
+  EXPECT_EQ(d.answer_normal, "3/4");
+  EXPECT_EQ(d.reference_normal, "3/4");
+  EXPECT_TRUE(d.detail.empty());
+
+  d = decide("0.333", "\\frac{1}{3}", config);
+  EXPECT_EQ(d.outcome, Outcome::different);
+  EXPECT_EQ(d.detail, "exact values differ: 333/1000 vs 1/3");
+
+  d = decide("(1,2)", "[1,2]", config);
+  EXPECT_EQ(d.outcome, Outcome::different);
+  EXPECT_EQ(d.rule, "interval");
+  EXPECT_EQ(d.answer_normal, "(1,2)");
+  EXPECT_EQ(d.reference_normal, "[1,2]");
+
+  d = decide("\\{1,2\\}", "(1,2)", config);
+  EXPECT_EQ(d.rule, "structure");
+  EXPECT_EQ(d.detail, "different kinds: set vs tuple");
+
+  d = decide("x^2+2x+1", "(x+1)^2", config);
+  EXPECT_EQ(d.rule, "expression");
+  d = decide("50\\%", "0.5", config);
+  EXPECT_EQ(d.rule, "percent");
+  d = decide("\\text{yes}", "no", config);
+  EXPECT_EQ(d.rule, "text");
+  EXPECT_EQ(d.outcome, Outcome::different);
+}
+
+TEST(MathEquivalence, ToleranceIsConfigurable) {
+  EquivalenceConfig loose;
+  loose.rel_tolerance = 1e-3;
+  EXPECT_EQ(decide("\\pi", "3.1416", loose).outcome, Outcome::equivalent);
+  EXPECT_EQ(decide("\\pi", "3.1416", EquivalenceConfig{}).outcome, Outcome::different);
+  // Exact values are never rounded, whatever the tolerance.
+  EXPECT_EQ(decide("0.333", "1/3", loose).outcome, Outcome::different);
+}
+
+struct ExtractCase {
+  std::string_view summary;
+  std::string_view pattern;
+  std::optional<std::string_view> text;  // nullopt: no answer
+  std::string_view rule;
+};
+
+TEST(MathExtract, Table) {
+  const ExtractCase cases[] = {
+      {"so the answer is \\boxed{42}.", "", "42", "boxed"},
+      {"\\boxed{1} then \\boxed{2}", "", "2", "boxed"},
+      {"\\boxed{\\frac{1}{2}}", "", "\\frac{1}{2}", "boxed"},
+      {"\\boxed{\\{1, 2\\}}", "", "\\{1, 2\\}", "boxed"},
+      {"$\\boxed{x^{2}+\\sqrt{\\frac{a}{b}}}$", "", "x^{2}+\\sqrt{\\frac{a}{b}}", "boxed"},
+      {"\\fbox{7}", "", "7", "fbox"},
+      {"\\boxed{3} and later \\fbox{4}", "", "4", "fbox"},
+      {"\\fbox{3} and later \\boxed{4}", "", "4", "boxed"},
+      {"$\\boxed 5$", "", "5", "boxed"},
+      {"\\boxed 12.", "", "12", "boxed"},
+      {"\\boxed{2} and an unclosed \\boxed{3", "", "2", "boxed"},
+      {"only \\boxed{3 unclosed, 17 apples", "", "17", "last_number"},
+      {"The answer is: 12 apples.", "answer is:? *([^ ]+)", "12", "pattern"},
+      {"answer is 1. no, answer is 2.", "answer is ([0-9]+)", "2", "pattern"},
+      {"no pattern match, 8 left", "answer is ([0-9]+)", "8", "last_number"},
+      {"we get 3 and then -4", "", "-4", "last_number"},
+      {"x-3", "", "3", "last_number"},
+      {"total 1,234,567 dollars", "", "1,234,567", "last_number"},
+      {"about 3.25 m", "", "3.25", "last_number"},
+      {"ratio 3/4", "", "3/4", "last_number"},
+      {"no numbers here", "", std::nullopt, ""},
+      {"", "", std::nullopt, ""},
+  };
+  for (const ExtractCase& c : cases) {
+    ExtractConfig config;
+    config.answer_pattern = std::string(c.pattern);
+    const auto e = extract_answer(c.summary, config);
+    ASSERT_EQ(e.has_value(), c.text.has_value()) << c.summary;
+    if (!e) continue;
+    EXPECT_EQ(e->text, *c.text) << c.summary;
+    EXPECT_EQ(e->rule, c.rule) << c.summary;
+    EXPECT_EQ(c.summary.substr(e->offset, e->text.size()), e->text) << c.summary;
+  }
+}
+
+TEST(MathExtract, LastNumberFallbackCanBeTurnedOff) {
+  ExtractConfig config;
+  config.last_number_fallback = false;
+  EXPECT_FALSE(extract_answer("the answer is 5", config).has_value());
+  EXPECT_TRUE(extract_answer("\\boxed{5}", config).has_value());
+}
+
+TEST(MathExtract, BadPatternNamesTheKey) {
+  ExtractConfig config;
+  config.answer_pattern = "answer is (";
+  try {
+    (void)extract_answer("no box", config);
+    FAIL() << "a malformed pattern was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("answer_pattern"), std::string::npos) << e.what();
+  }
+  config.answer_pattern = "answer is [0-9]+";
+  EXPECT_THROW((void)extract_answer("no box", config), Error);
+}
+
+// Pathological inputs end with `deadline` quickly (no signals: a step budget reads the clock).
+TEST(MathDeadline, PathologicalInputHitsTheDeadline) {
+  std::string big = "\\{", reversed = "\\{";
+  for (int i = 0; i < 4000; ++i) {
+    big += (i ? "," : "") + std::to_string(i) + "x";
+    reversed += (i ? "," : "") + std::to_string(3999 - i) + "x";
+  }
+  big += "\\}";
+  reversed += "\\}";
+  EquivalenceConfig config;
+  config.deadline_ms = 5.0;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Decision d = decide(big, reversed, config);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(d.outcome, Outcome::deadline);
+  EXPECT_EQ(d.rule, "deadline");
+  EXPECT_NE(d.detail.find("deadline_ms=5"), std::string::npos) << d.detail;
+  EXPECT_LT(ms, 500.0) << "the deadline was not enforced promptly";
+  // Given time, the same pair is decided.
+  config.deadline_ms = 60000.0;
+  EXPECT_EQ(decide("\\{1,2,3\\}", "\\{3,2,1\\}", config).outcome, Outcome::equivalent);
+}
+
+TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
+  const EquivalenceConfig config;
+  const std::string deep = std::string(100000, '(') + "1" + std::string(100000, ')');
+  const Decision nested = decide(deep, "1", config);
+  EXPECT_NE(nested.outcome, Outcome::equivalent);  // too deep to parse: compared as text
+  EXPECT_EQ(decide("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}", config).outcome, Outcome::different);
+  EXPECT_EQ(decide("10^{100000}", "10^{100000}", config).outcome, Outcome::equivalent);
+  EXPECT_EQ(decide("1e999", "1e998", config).outcome, Outcome::different);
+}
+
+TEST(MathThreads, SameDecisionsFromSeveralThreads) {
+  const std::vector<Case> cases = load_table();
+  const EquivalenceConfig config;
+  std::vector<Outcome> expected;
+  for (const Case& c : cases) expected.push_back(decide(c.answer, c.reference, config).outcome);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round)
+        for (size_t i = 0; i < cases.size(); ++i)
+          mismatches[static_cast<size_t>(t)] +=
+              decide(cases[i].answer, cases[i].reference, config).outcome != expected[i];
+    });
+  for (std::thread& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
+}
+
+// The per-decision cost on typical answers; the reward benchmark needs it well under 20 us.
+TEST(MathTiming, TypicalDecisionCost) {
+  const std::pair<const char*, const char*> pairs[] = {
+      {"42", "42"}, {"17", "18"}, {"\\frac{3}{4}", "0.75"}, {"\\frac{1}{2}", "\\dfrac{2}{4}"},
+      {"x^2+2x+1", "(x+1)^2"}, {"2\\sqrt{3}", "\\sqrt{12}"}, {"1,000", "1000"}, {"(1,2)", "(1,2)"}};
+  const EquivalenceConfig config;
+  const int rounds = 2000;
+  int equivalent = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < rounds; ++r)
+    for (const auto& [a, b] : pairs) equivalent += decide(a, b, config).outcome == Outcome::equivalent;
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+                    (rounds * static_cast<double>(std::size(pairs)));
+  std::printf("decide(): %.2f us per typical decision (%d equivalent)\n", us, equivalent);
+  EXPECT_EQ(equivalent, rounds * 7);
+}
+
+}  // namespace
+}  // namespace r1::rewards::math
