@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   r1::cli::add_model_info_command(app);
   r1::cli::add_score_command(app);
   r1::cli::add_generate_command(app);
+  r1::cli::add_reward_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
