@@ -25,7 +25,9 @@ constexpr std::string_view kAssertKeys = "assert";
 constexpr std::string_view kCheckKeys = "check, entry_point";
 
 std::string type_of(const json& value) {
-  return value.is_number() ? "a number" : std::string("a ") + value.type_name();
+  if (value.is_number()) return "a number";
+  if (value.is_array() || value.is_object()) return str_cat("an ", value.type_name());
+  return str_cat("a ", value.type_name());
 }
 
 const std::string& string_at(const json& object, const char* key, std::string_view where) {
@@ -57,7 +59,7 @@ void check_keys(const json& object, std::string_view kind, std::string_view vali
   for (const auto& [key, value] : object.items()) {
     const std::string quoted = str_cat(", ", key, ",");
     if (str_cat(", ", valid, ",").find(quoted) == std::string::npos)
-      throw Error(str_cat(where, ": unknown key \"", key, "\" in a ", kind, " test; valid keys: ", valid));
+      throw Error(str_cat(where, ": unknown key \"", key, "\"; valid keys of ", kind, " tests: ", valid));
   }
 }
 
