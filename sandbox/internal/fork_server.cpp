@@ -32,6 +32,7 @@ NEWNS, NEWCGROUP, NEWIPC, NEWPID = 0x20000, 0x2000000, 0x8000000, 0x20000000
 RDONLY, NOSUID, NODEV, NOEXEC, REMOUNT, BIND, REC, PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 24, 28, 38, 47
 WORK = '/box/work'
+PROGRAM_UID = 1000  # the program's uid inside (mapped to the host uid after the sandbox's own)
 
 
 def check(rc, what):
@@ -59,13 +60,19 @@ def read_all(fd):
 
 
 def write_file(path, data, mode):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+        for d in range(len(WORK) + 1, len(parent) + 1):
+            if d == len(parent) or parent[d] == '/':
+                os.chown(parent[:d], PROGRAM_UID, PROGRAM_UID)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
     os.close(fd)
     os.chmod(path, mode)
+    os.chown(path, PROGRAM_UID, PROGRAM_UID)
 
 
 def prepare_box(head, blob):
@@ -75,6 +82,7 @@ def prepare_box(head, blob):
     for name, mode in (('work', 0o755), ('tmp', 0o1777), ('shm', 0o1777), ('bin', 0o755)):
         os.mkdir('/box/' + name)
         os.chmod('/box/' + name, mode)
+    os.chown(WORK, PROGRAM_UID, PROGRAM_UID)
     mount('/box/tmp', '/tmp', None, BIND)
     mount('/box/shm', '/dev/shm', None, BIND)
     offset = head['program_size']
@@ -87,15 +95,23 @@ def prepare_box(head, blob):
         offset += size
 
 
-def drop_privileges():
-    check(LIBC.prctl(PR_SET_SECUREBITS, 0x2f, 0, 0, 0), 'securebits')
+def drop_privileges(become_program):
+    """Drops every capability for good; with become_program, also becomes PROGRAM_UID (uid 1000
+    inside, its own host uid), which clears the capability sets by the kernel's setuid rules."""
+    check(LIBC.prctl(PR_SET_SECUREBITS, 0x2b, 0, 0, 0), 'securebits')  # noroot, locked; fixup locked on
     for cap in range(CAP_LAST + 1):
         check(LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), 'drop bounding capability %d' % cap)
     check(LIBC.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), 'clear ambient capabilities')
     check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'no_new_privs')
+    if become_program:
+        os.setgroups([])
+        os.setresgid(PROGRAM_UID, PROGRAM_UID, PROGRAM_UID)
+        os.setresuid(PROGRAM_UID, PROGRAM_UID, PROGRAM_UID)
     header = ctypes.create_string_buffer(struct.pack('Ii', 0x20080522, 0))
     check(LIBC.capset(header, ctypes.create_string_buffer(24)), 'capset')
-    check(LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), 'dumpable')
+    # The program is an ordinary dumpable process (setuid made it non-dumpable); the sandbox's own
+    # processes are not, so nothing in the run can ptrace them or read their /proc files.
+    check(LIBC.prctl(PR_SET_DUMPABLE, 1 if become_program else 0, 0, 0, 0), 'dumpable')
 
 
 def exit_status(code):
@@ -130,7 +146,8 @@ def run_python(head, source):
     except BaseException:
         kind, value, tb = sys.exc_info()
         # Drop this function's frame so the traceback reads as `python3 main.py` prints it.
-        sys.excepthook(kind, value, tb.tb_next or tb)
+        value = value.with_traceback(tb.tb_next)
+        sys.excepthook(kind, value, tb.tb_next)
         status = 1
     try:
         threading._shutdown()
@@ -161,6 +178,7 @@ def program(head, blob, fds):
         os.chdir(WORK)
         os.environ['PWD'] = WORK
         os.setsid()
+        drop_privileges(True)
     except BaseException as e:
         send('E %s run setup: %r' % (head['seq'], e))
         os._exit(1)
@@ -180,10 +198,10 @@ def init(head, blob, fds):
         mount('proc', '/proc', 'proc', NOSUID | NODEV | NOEXEC)
         mount('/proc/sys', '/proc/sys', None, BIND | REC)
         mount('none', '/proc/sys', None, BIND | REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC)
-        drop_privileges()
         child = os.fork()
         if child == 0:
             program(head, blob, fds)
+        drop_privileges(False)
     except BaseException as e:
         send('E %s init: %r' % (head['seq'], e))
         os._exit(1)
@@ -234,6 +252,10 @@ def run_child(seq, fds):
 
 
 def serve():
+    # No nested user namespaces: they would give a program capabilities (over namespaces of its own)
+    # and the kernel surface that comes with them. The limit is per user namespace, set here once.
+    with open('/proc/sys/user/max_user_namespaces', 'w') as limit:
+        limit.write('0')
     send('S ready')
     while True:
         msg, fds, _, _ = socket.recv_fds(CTL, 256, 8)

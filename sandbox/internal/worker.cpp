@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -81,8 +82,7 @@ std::string read_log(int fd) {
 // bwrap's arguments: what the worker sees of the host. Directories that are symlinks on the host
 // (merged /usr) become the same symlinks.
 std::vector<std::string> bwrap_argv(const WorkerSpec& spec) {
-  std::vector<std::string> a = {spec.bwrap, "--unshare-user", "--uid", "0", "--gid", "0",
-                                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+  std::vector<std::string> a = {spec.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                                 "--unshare-cgroup-try", "--hostname", "sandbox", "--cap-add", "ALL",
                                 "--new-session", "--clearenv",
                                 "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
@@ -102,8 +102,8 @@ std::vector<std::string> bwrap_argv(const WorkerSpec& spec) {
                            "/etc/alternatives", "/etc/localtime", "/etc/python3", "/etc/python3.11"}) {
     a.insert(a.end(), {"--ro-bind-try", file, file});
   }
-  a.insert(a.end(), {"--dev", "/dev", "--proc", "/proc", "--dir", "/box", "--dir", "/tmp",
-                     "--remount-ro", "/", "--chdir", "/", spec.python, "-I", "-B", "-c",
+  a.insert(a.end(), {"--dev", "/dev", "--remount-ro", "/dev", "--proc", "/proc", "--dir", "/box",
+                     "--dir", "/tmp", "--remount-ro", "/", "--chdir", "/", spec.python, "-I", "-B", "-c",
                      kForkServerSource, "r1kit-sandbox-worker"});
   return a;
 }
@@ -243,10 +243,15 @@ Worker::Worker(const WorkerSpec& spec) : spec_(spec) { start(); }
 
 Worker::~Worker() { stop(); }
 
+// The user namespace is made here rather than by bwrap, so that it can map two uids: the sandbox's
+// root (0 inside: the fork server, C and G) to host_uid, and the program's uid (1000 inside) to
+// host_uid + 1. A program thus never shares a uid with the processes that set it up, and /proc
+// entries of a non-dumpable process (owned by the namespace's root) are closed to it.
 void Worker::start() {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    throw Error(str_cat("sandbox: socketpair: ", std::strerror(errno)));
+  int sv[2], to_parent[2], to_child[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
+      ::pipe2(to_parent, O_CLOEXEC) != 0 || ::pipe2(to_child, O_CLOEXEC) != 0) {
+    throw Error(str_cat("sandbox: socketpair/pipe: ", std::strerror(errno)));
   }
   const int one = 1;
   ::setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
@@ -258,35 +263,55 @@ void Worker::start() {
   for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  const uid_t uid = uid_t(spec_.host_uid);
   pid_ = ::fork();
   if (pid_ == 0) {
     // Only async-signal-safe calls between fork and exec (the caller may have threads).
-    const int ctl = ::fcntl(sv[1], F_DUPFD, 10), log = ::fcntl(log_fd_, F_DUPFD, 10);
+    const int ctl = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10), log = ::fcntl(log_fd_, F_DUPFD_CLOEXEC, 10);
+    const int up = ::fcntl(to_parent[1], F_DUPFD_CLOEXEC, 10), down = ::fcntl(to_child[0], F_DUPFD_CLOEXEC, 10);
     ::dup2(null_fd, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::dup2(ctl, 3);
-    ::syscall(SYS_close_range, 4U, ~0U, 0U);
-    if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setresgid, uid, uid, uid) != 0 ||
-        ::syscall(SYS_setresuid, uid, uid, uid) != 0) {
+    char go = 0;
+    if (::unshare(CLONE_NEWUSER) != 0 || ::write(up, "u", 1) != 1 || ::read(down, &go, 1) != 1) ::_exit(125);
+    if (::syscall(SYS_setresgid, 0, 0, 0) != 0 || ::syscall(SYS_setresuid, 0, 0, 0) != 0 ||
+        ::syscall(SYS_setgroups, 0, nullptr) != 0) {
       ::_exit(126);
     }
+    ::syscall(SYS_close_range, 4U, ~0U, 0U);
     ::execve(argv[0], argv.data(), envp);
     ::_exit(127);
   }
-  ::close(sv[1]);
-  ::close(null_fd);
+  for (int fd : {sv[1], null_fd, to_parent[1], to_child[0]}) ::close(fd);
   if (pid_ < 0) throw Error(str_cat("sandbox: fork: ", std::strerror(errno)));
+  std::string map_error;
+  char got = 0;
+  pollfd up{to_parent[0], POLLIN, 0};
+  if (::poll(&up, 1, 10000) != 1 || ::read(to_parent[0], &got, 1) != 1) {
+    map_error = "could not create a user namespace (unshare(CLONE_NEWUSER) failed)";
+  } else {
+    const std::string map = str_cat("0 ", spec_.host_uid, " 1\n1000 ", spec_.host_uid + 1, " 1\n");
+    for (const char* file : {"uid_map", "gid_map"}) {
+      const int fd = ::open(str_cat("/proc/", pid_, "/", file).c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, map.data(), map.size()) != ssize_t(map.size())) {
+        map_error = str_cat("cannot write /proc/", pid_, "/", file, ": ", std::strerror(errno));
+      }
+      if (fd >= 0) ::close(fd);
+    }
+    if (map_error.empty() && ::write(to_child[1], "g", 1) != 1) map_error = "worker exited early";
+  }
+  ::close(to_parent[0]);
+  ::close(to_child[1]);
+  Message m{"", 0, true};
   pollfd p{ctl_, POLLIN, 0};
-  const int ready = ::poll(&p, 1, 20000);
-  const Message m = ready == 1 ? receive(ctl_) : Message{"", 0, true};
+  if (map_error.empty() && ::poll(&p, 1, 20000) == 1) m = receive(ctl_);
   if (m.eof || m.text != "S ready") {
-    const std::string log = read_log(log_fd_);
+    const std::string log = map_error.empty() ? read_log(log_fd_) : map_error;
     stop();
-    throw Error(str_cat("sandbox: could not start a worker (", spec_.bwrap,
-                        " with user, pid, network, ipc and mount namespaces, uid ", spec_.host_uid,
-                        ", ", spec_.python, "): ", log.empty() ? "no message" : log));
+    throw Error(str_cat("sandbox: could not start a worker (user namespace with uids ", spec_.host_uid,
+                        " and ", spec_.host_uid + 1, ", then ", spec_.bwrap,
+                        " with pid, network, ipc and mount namespaces, ", spec_.python,
+                        "): ", log.empty() ? "no message" : log));
   }
 }
 

@@ -146,7 +146,7 @@ std::vector<std::string> process_leftovers(const HostSnapshot& before) {
     const bool worker = p.comm == "bwrap" || comm_of[p.ppid] == "bwrap";
     std::string why;
     if (!cgroup.empty()) why = "in run cgroup " + cgroup;
-    else if (p.uid == sandbox_uid && !worker) why = "owned by the sandbox uid, not a worker";
+    else if ((p.uid == sandbox_uid && !worker) || p.uid == sandbox_uid + 1) why = "owned by a sandbox uid, not a worker";
     else if (holds_marker(p.pid)) why = std::string("carries ") + kMarker;
     if (!why.empty()) out.push_back("process " + std::to_string(p.pid) + " (" + p.comm + ") " + why);
   }
