@@ -2,6 +2,7 @@
 // evaluators of an expression: exact (rationals; nullopt as soon as a value is irrational or
 // overflows) and complex long double (principal branches, so sqrt(-4) = 2i and ln(-1) = i pi
 // evaluate on both sides alike instead of failing).
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -9,9 +10,14 @@
 
 namespace r1::rewards::math::detail {
 
+// A deadline that is not a positive number has passed already; one beyond ~11 days is clamped
+// (the conversion to microseconds must not overflow).
 Budget::Budget(double deadline_ms)
     : deadline_(std::chrono::steady_clock::now() +
-                std::chrono::microseconds(static_cast<int64_t>(deadline_ms * 1000.0))) {}
+                std::chrono::microseconds(deadline_ms > 0 ? static_cast<int64_t>(std::min(deadline_ms, 1e9) * 1000.0)
+                                                          : -1)) {
+  if (!(deadline_ms > 0)) next_check_ = 0;  // checked at the first step
+}
 
 void Budget::check() {
   next_check_ = steps_ + kCheckEvery;
@@ -49,7 +55,9 @@ std::optional<__int128> exact_root(__int128 x, int k) {
 }  // namespace
 
 std::optional<Rational> make_rational(__int128 num, __int128 den) {
-  if (den == 0) return std::nullopt;
+  // The most negative __int128 has no negation: keep it out so -num is always defined.
+  constexpr __int128 kMin = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
+  if (den == 0 || num == kMin || den == kMin) return std::nullopt;
   if (den < 0) {
     num = -num;
     den = -den;

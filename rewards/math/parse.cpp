@@ -8,9 +8,9 @@
 //   bracketed: \{..\} set; {a, b} set; (a, b) pair (tuple, or open interval: decided against the
 //             other side); [a, b], [a, b), (a, b] interval; three or more items in () or [] a tuple;
 //             \langle..\rangle tuple; \begin{pmatrix}..\end{pmatrix} matrix.
-//   expr     := term (('+' | '-' | \pm) term)*
-//   term     := unary (('*' | '/' | implicit) power)*
-//   unary    := ('-' | '+' | \pm) unary | power
+//   expr     := unary (('+' | '-' | \pm) unary)*
+//   unary    := ('-' | '+' | \pm) unary | product     a sign binds looser than *: -2x is -(2x)
+//   product  := power (('*' | '/') ['-'] power | implicit power)*   1/2x is (1/2)x
 //   power    := postfix ['^' exponent]        right-associative
 //   postfix  := primary '!'*
 //   primary  := number [mixed fraction] | var [_sub] | \pi | e | \infty | (expr) | {expr}
