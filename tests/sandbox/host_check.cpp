@@ -83,12 +83,16 @@ std::vector<fs::path> own_cgroups() {
   return out;
 }
 
+// This process's sandboxes are r1kit-<pid>-<n>: other processes (suites running beside this one)
+// have their own, which are none of this check's business.
+std::string own_group_prefix() { return "r1kit-" + std::to_string(::getpid()) + "-"; }
+
 std::set<std::string> find_run_cgroups() {
   std::set<std::string> out;
   for (const fs::path& base : own_cgroups()) {
     std::error_code ec;
     for (const auto& group : fs::directory_iterator(base, ec)) {
-      if (!group.is_directory() || group.path().filename().string().rfind("r1kit-", 0) != 0) continue;
+      if (!group.is_directory() || group.path().filename().string().rfind(own_group_prefix(), 0) != 0) continue;
       for (const auto& run : fs::directory_iterator(group.path(), ec)) {
         if (run.is_directory() && run.path().filename().string().rfind("run-", 0) == 0) {
           out.insert(run.path().string());
@@ -129,24 +133,40 @@ std::string run_cgroup_of(pid_t pid) {
   std::istringstream lines(slurp(fs::path("/proc") / std::to_string(pid) / "cgroup"));
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.find("/r1kit-") != std::string::npos && line.find("/run-") != std::string::npos) return line;
+    if (line.find("/" + own_group_prefix()) != std::string::npos && line.find("/run-") != std::string::npos) return line;
   }
   return "";
+}
+
+// True when `pid` descends from this process (the sandbox's workers and runs all do).
+bool descends_from_us(pid_t pid, const std::map<pid_t, pid_t>& parent_of) {
+  for (int depth = 0; depth < 64 && pid > 1; ++depth) {
+    if (pid == ::getpid()) return true;
+    const auto it = parent_of.find(pid);
+    if (it == parent_of.end()) return false;
+    pid = it->second;
+  }
+  return false;
 }
 
 std::vector<std::string> process_leftovers(const HostSnapshot& before) {
   const unsigned sandbox_uid = unsigned(r1::sandbox::SandboxConfig{}.host_uid);
   const std::vector<ProcInfo> procs = all_processes();
   std::map<pid_t, std::string> comm_of;
-  for (const ProcInfo& p : procs) comm_of[p.pid] = p.comm;
+  std::map<pid_t, pid_t> parent_of;
+  for (const ProcInfo& p : procs) {
+    comm_of[p.pid] = p.comm;
+    parent_of[p.pid] = p.ppid;
+  }
   std::vector<std::string> out;
   for (const ProcInfo& p : procs) {
     if (before.processes.count({p.pid, p.start}) != 0) continue;
     const std::string cgroup = run_cgroup_of(p.pid);
     const bool worker = p.comm == "bwrap" || comm_of[p.ppid] == "bwrap";
+    const bool sandbox_uid_owned = (p.uid == sandbox_uid && !worker) || p.uid == sandbox_uid + 1;
     std::string why;
     if (!cgroup.empty()) why = "in run cgroup " + cgroup;
-    else if ((p.uid == sandbox_uid && !worker) || p.uid == sandbox_uid + 1) why = "owned by a sandbox uid, not a worker";
+    else if (sandbox_uid_owned && descends_from_us(p.pid, parent_of)) why = "owned by a sandbox uid, not a worker";
     else if (holds_marker(p.pid)) why = std::string("carries ") + kMarker;
     if (!why.empty()) out.push_back("process " + std::to_string(p.pid) + " (" + p.comm + ") " + why);
   }

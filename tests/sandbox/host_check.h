@@ -1,13 +1,15 @@
 // Host-side checks after sandboxed runs: what a run may have left behind on the host. Take a
 // snapshot before the runs, then host_leftovers(before) lists every leftover found (empty = clean):
-//   - processes: new since the snapshot and either in a sandbox run cgroup (a cgroup path with
-//     "/r1kit-" and "/run-"), owned by the program's host uid (host_uid + 1) or by the sandbox's
-//     (host_uid) but not a worker (bwrap or the fork server directly under bwrap), or carrying
-//     kMarker in their cmdline or environ;
+//   - processes: new since the snapshot and either in a run cgroup of this process's sandboxes
+//     (r1kit-<our pid>-<n>/run-<m>), or descending from this process and owned by the program's
+//     host uid (host_uid + 1) or by the sandbox's (host_uid) without being a worker (bwrap or the
+//     fork server directly under bwrap), or carrying kMarker in their cmdline or environ;
 //   - files: new names containing kMarker in the directories programs try to write to (/, /tmp,
 //     /var/tmp, /dev/shm, /etc, /usr, /root, the test's cwd, and any extra directories given);
 //   - mounts: /proc/self/mountinfo differs from the snapshot;
-//   - cgroups: run cgroups (r1kit-*/run-*) under this process's memory, pids or cpuacct cgroup.
+//   - cgroups: run cgroups (r1kit-<our pid>-*/run-*) under this process's memory, pids or cpuacct
+//     cgroup.
+// Sandboxes of other processes running beside this one are ignored.
 // LoopbackListener opens listeners on 127.0.0.1 and ::1 and counts the connections they accept.
 #pragma once
 

@@ -1,0 +1,2 @@
+// expect: COMPILE_ERROR
+int main() { return undefined_name; }

@@ -1,0 +1,3 @@
+# expect: TIME_LIMIT wall=1
+import time
+time.sleep(1000)
