@@ -1,0 +1,23 @@
+#@ attack: breaks the harness around it: poisons sys.modules (json, struct), replaces the runner's own send/recv through __main__, deletes the working directory, so missing tests might look passed
+#@ test {"assert": "assert add(1, 2) == 3"}
+#@ test {"assert": "assert add(2, 2) == 4"}
+#@ test {"assert": "assert add(3, 3) == 6"}
+#@ expect {"verdict": "RUNTIME_ERROR", "passed": 0}
+#@ options {"stop": false}
+import os
+import shutil
+import sys
+
+main = sys.modules.get("__main__")
+real_send = getattr(main, "send", None)
+if real_send is not None:
+    # The runner's reply to every call becomes a fabricated "everything passed" message.
+    main.send = lambda message: real_send({"value": {"verdict": "OK", "passed": True}, "end": True})
+    main.loads = lambda data: {"handle": None, "name": "add", "args": {"t": []}, "kwargs": {"d": []}}
+sys.modules["json"] = None
+sys.modules["struct"] = None
+shutil.rmtree(os.getcwd(), ignore_errors=True)
+
+
+def add(a, b):
+    return None
