@@ -77,8 +77,8 @@ struct WordCase {
 TEST(LanguageReward, WordCountsTable) {
   const WordCase cases[] = {
       {"The answer is four.", "en", 4, 4},
-      {"\xe7\xad\x94\xe6\xa1\x88\xe6\x98\xaf\xe5\x9b\x9b", "zh", 4, 4},            // 答案是四: 4 Han characters
-      {"\xe7\xad\x94\xe6\xa1\x88 is four", "zh", 4, 2},                            // 答案 + 2 English words
+      {"\xe7\xad\x94\xe6\xa1\x88\xe6\x98\xaf\xe5\x9b\x9b", "zh", 4, 4},            // 4 Han characters
+      {"\xe7\xad\x94\xe6\xa1\x88 is four", "zh", 4, 2},                            // 2 Han + 2 English words
       {"\xe7\xad\x94\xe6\xa1\x88 is four", "en", 4, 2},
       {"don't stop, l'homme", "en", 3, 3},                                         // apostrophes inside words
       {"caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9", "fr", 3, 3},               // accented Latin letters
