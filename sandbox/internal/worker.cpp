@@ -433,6 +433,8 @@ RunResult Worker::run(const Job& job) {
 
 bool Worker::alive() {
   if (dead_ || pid_ <= 0) return false;
+  pollfd p{ctl_, 0, 0};  // the server hung up (it died before bwrap noticed)
+  if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0) dead_ = true;
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
     pid_ = -1;
