@@ -96,16 +96,19 @@ void check_line(const rewards::Sample& s, const rewards::CombinedReward& combine
   }
 }
 
-json output_line(const rewards::Sample& s, const rewards::CombinedResult& r, const rewards::CombinedReward& combined) {
-  json line = json::object();
+// Fields in a fixed order (id, the rewards in recipe order, reward, unscored, info).
+nlohmann::ordered_json output_line(const rewards::Sample& s, const rewards::CombinedResult& r,
+                                   const rewards::CombinedReward& combined) {
+  using ojson = nlohmann::ordered_json;
+  ojson line = ojson::object();
   if (const auto id = s.extra.find("id"); id != s.extra.end()) line["id"] = *id;
-  json info = json::object();
+  ojson info = ojson::object();
   for (size_t k = 0; k < combined.components().size(); ++k) {
     const std::string& name = combined.components()[k].name;
-    line[name] = r.parts[k].scored() ? json(r.parts[k].value) : json(nullptr);
+    line[name] = r.parts[k].scored() ? ojson(r.parts[k].value) : ojson(nullptr);
     info[name] = r.parts[k].info;
   }
-  line["reward"] = r.total ? json(*r.total) : json(nullptr);
+  line["reward"] = r.total ? ojson(*r.total) : ojson(nullptr);
   if (!r.unscored.empty()) line["unscored"] = r.unscored;
   line["info"] = std::move(info);
   return line;
