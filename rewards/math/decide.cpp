@@ -95,6 +95,20 @@ bool identical(const Expr& a, const Expr& b, Context& c, std::string_view why) {
   return false;
 }
 
+// Rational values too big for __int128 (2^{200} + 1): compared modulo two 61-62 bit primes.
+// Different residues prove the values differ; equal residues under both primes make a false
+// "equal" need a difference divisible by both, which the inputs here cannot arrange by chance.
+std::optional<bool> modular_equal(const Expr& a, const Expr& b, const std::vector<Rational>& point,
+                                  Context& c) {
+  for (const uint64_t prime : {2305843009213693951ull, 1000000000000000003ull}) {
+    const auto ra = eval_modular(a, point, prime, c.budget);
+    const auto rb = eval_modular(b, point, prime, c.budget);
+    if (!ra || !rb) return std::nullopt;
+    if (*ra != *rb) return false;
+  }
+  return true;
+}
+
 bool constants_equal(const Expr& a, const Expr& b, Context& c) {
   const auto ea = eval_exact(a, {}, c.budget), eb = eval_exact(b, {}, c.budget);
   if (ea && eb) {
@@ -102,6 +116,11 @@ bool constants_equal(const Expr& a, const Expr& b, Context& c) {
     if (*ea == *eb) return true;
     c.detail = "exact values differ: " + to_string(*ea) + " vs " + to_string(*eb);
     return false;
+  }
+  if (const auto m = modular_equal(a, b, {}, c)) {
+    c.rule = "modular";
+    if (!*m) c.detail = "exact values differ (compared modulo large primes)";
+    return *m;
   }
   c.rule = "numeric";
   const auto za = eval_complex(a, {}, c.budget), zb = eval_complex(b, {}, c.budget);
@@ -129,6 +148,14 @@ bool expressions_equal(const Expr& a, const Expr& b, Context& c) {
       if (!(*ea == *eb)) {
         c.detail = "differ at random point " + std::to_string(p) + ": " + to_string(*ea) + " vs " +
                    to_string(*eb);
+        return false;
+      }
+      ++valid;
+      continue;
+    }
+    if (const auto m = modular_equal(a, b, c.exact_points[static_cast<size_t>(p)], c)) {
+      if (!*m) {
+        c.detail = "differ at random point " + std::to_string(p) + " (modulo large primes)";
         return false;
       }
       ++valid;

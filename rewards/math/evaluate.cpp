@@ -140,8 +140,11 @@ std::string to_string(const Rational& r) {
   return r.den == 1 ? digits(r.num) : digits(r.num) + "/" + digits(r.den);
 }
 
-std::optional<Rational> eval_exact(const Expr& e, const std::vector<Rational>& point, Budget& budget) {
-  // Children precede parents in the arena, so one forward pass evaluates every node.
+namespace {
+
+// Exact value of every node (nullopt where not rational or overflowing), children first.
+std::vector<std::optional<Rational>> exact_values(const Expr& e, const std::vector<Rational>& point,
+                                                  Budget& budget) {
   std::vector<std::optional<Rational>> v(e.nodes.size());
   for (size_t i = 0; i < e.nodes.size(); ++i) {
     budget.step();
@@ -176,7 +179,75 @@ std::optional<Rational> eval_exact(const Expr& e, const std::vector<Rational>& p
       default: break;  // pi, e, infinity, transcendental functions: not exact
     }
   }
-  return e.empty() ? std::nullopt : v[static_cast<size_t>(e.root)];
+  return v;
+}
+
+uint64_t mod_mul(uint64_t a, uint64_t b, uint64_t p) {
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(a) * b % p);
+}
+
+uint64_t mod_pow(uint64_t b, unsigned __int128 e, uint64_t p, Budget& budget) {
+  uint64_t r = 1;
+  for (; e != 0; e >>= 1) {
+    budget.step();
+    if (e & 1) r = mod_mul(r, b, p);
+    b = mod_mul(b, b, p);
+  }
+  return r;
+}
+
+std::optional<uint64_t> residue(const Rational& r, uint64_t p, Budget& budget) {
+  const auto reduce = [p](__int128 x) {
+    const __int128 m = x % static_cast<__int128>(p);
+    return static_cast<uint64_t>(m < 0 ? m + static_cast<__int128>(p) : m);
+  };
+  const uint64_t den = reduce(r.den);
+  if (den == 0) return std::nullopt;
+  return mod_mul(reduce(r.num), mod_pow(den, p - 2, p, budget), p);  // Fermat inverse
+}
+
+}  // namespace
+
+std::optional<Rational> eval_exact(const Expr& e, const std::vector<Rational>& point, Budget& budget) {
+  if (e.empty()) return std::nullopt;
+  return exact_values(e, point, budget)[static_cast<size_t>(e.root)];
+}
+
+std::optional<uint64_t> eval_modular(const Expr& e, const std::vector<Rational>& point, uint64_t prime,
+                                     Budget& budget) {
+  if (e.empty()) return std::nullopt;
+  const auto exact = exact_values(e, point, budget);
+  std::vector<std::optional<uint64_t>> v(e.nodes.size());
+  for (size_t i = 0; i < e.nodes.size(); ++i) {
+    const Node& n = e.nodes[i];
+    if (exact[i]) {  // rational here: its residue
+      v[i] = residue(*exact[i], prime, budget);
+      continue;
+    }
+    if (n.a < 0 || !v[static_cast<size_t>(n.a)]) continue;  // a leaf that is not rational
+    const uint64_t a = *v[static_cast<size_t>(n.a)];
+    if (n.op == Op::neg) {
+      v[i] = (prime - a) % prime;
+    } else if (n.op == Op::pow) {
+      // Integer exponents only (their exact value); a negative one inverts a nonzero base.
+      const auto& ex = exact[static_cast<size_t>(n.b)];
+      if (!ex || !ex->is_integer() || (ex->num < 0 && a == 0)) continue;
+      const uint64_t base = ex->num < 0 ? mod_pow(a, prime - 2, prime, budget) : a;
+      v[i] = mod_pow(base, static_cast<unsigned __int128>(ex->num < 0 ? -ex->num : ex->num), prime, budget);
+    } else if (n.b >= 0 && v[static_cast<size_t>(n.b)]) {
+      const uint64_t b = *v[static_cast<size_t>(n.b)];
+      switch (n.op) {
+        case Op::add: v[i] = (a + b) % prime; break;
+        case Op::sub: v[i] = (a + prime - b) % prime; break;
+        case Op::mul: v[i] = mod_mul(a, b, prime); break;
+        case Op::div:
+          if (b != 0) v[i] = mod_mul(a, mod_pow(b, prime - 2, prime, budget), prime);
+          break;
+        default: break;  // root, func, factorial without an exact value: not rational
+      }
+    }
+  }
+  return v[static_cast<size_t>(e.root)];
 }
 
 namespace {

@@ -206,6 +206,10 @@ class Lexer {
     if (name == "mp") return push(Tok::mp), true;
     if (name == "cup") return push(Tok::cup), true;
     if (name == "in") return push(Tok::equals), true;
+    if (name == "lvert" || name == "vert" || name == "rvert" || name == "mid") {
+      bar();
+      return true;
+    }
     if (name == "langle") return push(Tok::open).bracket = '<', true;
     if (name == "rangle") return push(Tok::close).bracket = '>', true;
     if (name == "emptyset" || name == "varnothing") {
@@ -253,12 +257,31 @@ class Lexer {
       case ',': push(Tok::comma); return true;
       case ';': push(Tok::comma); return true;
       case '&': push(Tok::amp); return true;
+      case '|': bar(); return true;
       case '(': case '[': case '{': push(Tok::open).bracket = c; break;
       case ')': case ']': case '}': push(Tok::close).bracket = c; break;
       default: return false;
     }
     if (c == '{' && split_digits_ > 0) split_digits_ = 0;  // \frac{12}{5}: braces hold the argument
     return true;
+  }
+
+  // An absolute-value bar: it closes when one is open and the last token ends an operand
+  // (|x|, 2|x-1|, ||x|-1|), else it opens.
+  void bar() {
+    const bool closes = open_bars_ > 0 && ends_value();
+    push(closes ? Tok::close : Tok::open).bracket = '|';
+    open_bars_ += closes ? -1 : 1;
+  }
+
+  // True when the last token ends an operand.
+  bool ends_value() const {
+    if (out_.empty()) return false;
+    switch (out_.back().kind) {
+      case Tok::number: case Tok::ident: case Tok::pi: case Tok::euler: case Tok::infinity:
+      case Tok::close: case Tok::set_close: case Tok::mat_end: case Tok::bang: return true;
+      default: return false;
+    }
   }
 
   // Pairs brackets: ( and [ may close with ) or ] (half-open intervals), { only with }, \{ with
@@ -277,6 +300,7 @@ class Lexer {
                         (o.kind == Tok::mat_begin && t.kind == Tok::mat_end) ||
                         (o.kind == Tok::open && t.kind == Tok::close &&
                          ((o.bracket == '{') == (t.bracket == '}')) &&
+                         ((o.bracket == '|') == (t.bracket == '|')) &&
                          ((o.bracket == '<') == (t.bracket == '>')));
         if (!ok) return false;
         o.match = k;
@@ -291,6 +315,7 @@ class Lexer {
   Budget& budget_;
   size_t i_ = 0;
   int split_digits_ = 0;
+  int open_bars_ = 0;
   bool space_ = false;
 };
 

@@ -79,6 +79,13 @@ bool only_closing_after(std::string_view text, size_t i) {
   return true;
 }
 
+// Index after a "^2", "^3", "^{2}" or "^{3}" at `i` (a squared or cubed unit), else `i`.
+size_t after_power(std::string_view text, size_t i) {
+  if (text.substr(i, 2) == "^2" || text.substr(i, 2) == "^3") return i + 2;
+  if (text.substr(i, 4) == "^{2}" || text.substr(i, 4) == "^{3}") return i + 4;
+  return i;
+}
+
 bool has_content(const std::string& out) {
   return std::any_of(out.begin(), out.end(), [](char c) { return !is_space(c); });
 }
@@ -142,7 +149,8 @@ size_t clean_command(std::string_view text, size_t i, std::string& out, Budget& 
     // A trailing \text{...} after a value is a unit or a word ("5\text{ cm}", "3 \text{ days}").
     const std::string_view inner = text.substr(k + 1, end - k - 2);
     const bool wordy = std::none_of(inner.begin(), inner.end(), is_digit);
-    if (wordy && name != "operatorname" && has_content(out) && only_closing_after(text, end)) return end;
+    if (wordy && name != "operatorname" && has_content(out) && only_closing_after(text, after_power(text, end)))
+      return after_power(text, end);
     out += ' ';
     clean_into(inner, out, budget, depth + 1);
     out += ' ';

@@ -139,6 +139,7 @@ class Parser {
     const Token& close = at(hi - 1);
     Value v;
     if (open.kind == Tok::mat_begin) return matrix(lo + 1, hi - 1);
+    if (open.bracket == '|') return scalar_or_percent(lo, hi);
     const auto parts = split(lo + 1, hi - 1, Tok::comma);
     const bool empty = lo + 1 == hi - 1;
     if (open.kind == Tok::set_open || (open.bracket == '{' && parts.size() > 1)) {
@@ -148,6 +149,8 @@ class Parser {
       return v;
     }
     if (open.bracket == '{') return item(lo + 1, hi - 1);
+    if (parts.size() == 1 && at(lo + 1).kind == Tok::mat_begin && at(lo + 1).match == hi - 2)
+      return matrix(lo + 2, hi - 2);  // \left[\begin{array}..\end{array}\right]
     if (parts.size() == 1) {
       if (open.bracket != '(' || close.bracket != ')') {
         if (open.bracket != '[' || close.bracket != ']') throw ParseFail{};
@@ -291,7 +294,7 @@ class Parser {
     switch (t.kind) {
       case Tok::ident: case Tok::pi: case Tok::euler: case Tok::infinity: case Tok::func:
       case Tok::frac: case Tok::sqrt: return true;
-      case Tok::open: return t.bracket == '(' || t.bracket == '{';
+      case Tok::open: return t.bracket == '(' || t.bracket == '{' || t.bracket == '|';
       default: return false;
     }
   }
@@ -357,6 +360,15 @@ class Parser {
     return -1;
   }
 
+  bool is_minus_one(int32_t i) const {
+    const Node& n = expr_.nodes[static_cast<size_t>(i)];
+    const auto one = [&](int32_t j) {
+      const Node& m = expr_.nodes[static_cast<size_t>(j)];
+      return m.op == Op::number && m.value == Rational{1, 1};
+    };
+    return (n.op == Op::neg && one(n.a)) || (n.op == Op::number && n.value == Rational{-1, 1});
+  }
+
   int32_t primary();
   int32_t number_primary();
   int32_t function_primary();
@@ -383,6 +395,11 @@ int32_t Parser::primary() {
     case Tok::euler: ++pos_; return node(Op::euler);
     case Tok::infinity: ++pos_; return node(Op::infinity);
     case Tok::open:
+      if (t.bracket == '|') {  // |x|
+        const int32_t x = node(Op::func, group());
+        expr_.nodes[static_cast<size_t>(x)].fn = Fn::abs;
+        return x;
+      }
       if (t.bracket != '(' && t.bracket != '{' && t.bracket != '[') throw ParseFail{};
       return group();
     case Tok::frac: {
@@ -473,8 +490,14 @@ int32_t Parser::function_primary() {
     arg = power();
     while (starts_primary(pos_) && at(pos_).kind != Tok::func) arg = node(Op::mul, arg, power());
   }
+  // \sin^{-1} x is arcsin x, as people write it; other powers apply to the value.
+  Fn fn = f.fn;
+  if (exponent_node >= 0 && is_minus_one(exponent_node) && (fn == Fn::sin || fn == Fn::cos || fn == Fn::tan)) {
+    fn = fn == Fn::sin ? Fn::asin : fn == Fn::cos ? Fn::acos : Fn::atan;
+    exponent_node = -1;
+  }
   int32_t x = node(Op::func, arg);
-  expr_.nodes[static_cast<size_t>(x)].fn = f.fn;
+  expr_.nodes[static_cast<size_t>(x)].fn = fn;
   if (base >= 0) {
     const int32_t ln_base = node(Op::func, base);
     expr_.nodes[static_cast<size_t>(ln_base)].fn = Fn::ln;
