@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,10 @@ uint32_t r1kit_reward_abi_version(void) { return R1KIT_REWARD_ABI_VERSION; }
 int r1kit_reward_init(const char* options_json, void** user, char* error, size_t error_size) {
   try {
     const nlohmann::json options = nlohmann::json::parse(options_json);
-    auto* state = new State;
+    auto state = std::make_unique<State>();
     state->max_chars = option(options, "max_chars", state->max_chars);
     state->buffer_chars = option(options, "buffer_chars", state->buffer_chars);
-    *user = state;
+    *user = state.release();  // owned by the host until r1kit_reward_destroy
     return 0;
   } catch (const std::exception& e) {
     std::snprintf(error, error_size, "length_penalty: %s", e.what());
