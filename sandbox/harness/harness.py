@@ -215,10 +215,12 @@ def decode_value(value, runner, depth=0):
     return builders[tag](decode_value(item, runner, depth + 1) for item in payload)
 
 
-def cpu_seconds(pid):
+def usage(pid):
+    """(cpu seconds, resident bytes) of a process, from /proc/<pid>/stat."""
     with open("/proc/%d/stat" % pid, "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu, int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class Runner:
@@ -226,6 +228,7 @@ class Runner:
 
     def __init__(self, source, limits, budget):
         self.limits, self.budget, self.status, self.fatal = limits, budget, None, None
+        self.rss_peak = 0
         to_runner, self._from_checker = os.pipe()
         self._from_runner, to_checker = os.pipe()
         exec_error, exec_report = os.pipe()  # closed by a successful execve, else says why not
@@ -281,7 +284,10 @@ class Runner:
         except OSError:
             pass
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        memory = (self.limits["memory_mb"] + 256) << 20
+        # Below the run's cgroup limit (memory_mb + 128, judge_harness.cpp), so that a big allocation
+        # is a MemoryError (MEMORY_LIMIT) rather than an OOM kill. Address space, not resident
+        # memory: a program with many threads (64 MB malloc arenas each) may meet it early.
+        memory = (self.limits["memory_mb"] + 64) << 20
         if hard != resource.RLIM_INFINITY:
             memory = min(memory, hard)
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -307,6 +313,12 @@ class Runner:
         self.status = status
         os.close(self._from_checker)
         os.close(self._from_runner)
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL \
+                and 2 * self.rss_peak >= self.limits["memory_mb"] << 20:
+            # Not our kill, and it was large: the run's memory limit (the OOM killer picks the
+            # runner, oom_score_adj 1000). A gradual allocation gets here rather than MemoryError.
+            return Fatal("MEMORY_LIMIT", "the program was killed at %d MB resident (out of memory)"
+                         % (self.rss_peak >> 20))
         if os.WIFSIGNALED(status):
             return Fatal("RUNTIME_ERROR", "the program was killed by signal %d" % os.WTERMSIG(status))
         return Fatal("RUNTIME_ERROR", "the program exited with status %d during a call"
@@ -351,7 +363,12 @@ class Runner:
         if time.monotonic() > self.budget["deadline"]:
             self.kill()
             raise Fatal("TIME_LIMIT", "wall time limit of %g s reached" % self.limits["wall_time"])
-        if cpu_seconds(self.pid) - self.budget["cpu_start"] > self.limits["cpu_time"]:
+        try:
+            cpu, rss = usage(self.pid)
+        except (OSError, IndexError, ValueError):  # it just died: the next read sees EOF
+            return
+        self.rss_peak = max(self.rss_peak, rss)
+        if cpu - self.budget["cpu_start"] > self.limits["cpu_time"]:
             self.kill()
             raise Fatal("TIME_LIMIT", "cpu time limit of %g s reached" % self.limits["cpu_time"])
 
@@ -443,7 +460,7 @@ def run_test(test, state):
     try:
         if runner is None or runner.status is not None:
             runner = start_runner(state)
-        state["budget"]["cpu_start"] = cpu_seconds(runner.pid)
+        state["budget"]["cpu_start"] = usage(runner.pid)[0]
         namespace = test_namespace(runner, test["kind"])
         exec(code, namespace)
         if test["kind"] == "check":

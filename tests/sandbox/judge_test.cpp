@@ -389,6 +389,30 @@ TEST(JudgeSandbox, MixedStdioAndFunctionTestsInOrder) {
   EXPECT_NE(r.detail.find("test 4: WRONG_ANSWER"), std::string::npos) << r.detail;
 }
 
+TEST(JudgeSandbox, LimitsInsideTheHarness) {
+  JudgeRequest request = python_request(
+      "import os\n"
+      "def grow():\n    x = []\n    while True:\n        x.append(' ' * 10**6)\n"
+      "def huge():\n    return bytearray(10**10)\n"
+      "def spin():\n    while True:\n        pass\n"
+      "def die():\n    os.kill(os.getpid(), 11)\n"
+      "def fine():\n    return 1\n",
+      {"assert grow() == 1", "assert huge() == 1", "assert spin() == 1", "assert die() == 1", "assert fine() == 1"},
+      /*stop=*/false);
+  request.limits.memory_mb = 128;
+  request.limits.cpu_time = 0.5;
+  const JudgeResult r = judge(shared_sandbox(), request);
+  EXPECT_EQ(verdicts(r.tests), (std::vector<Verdict>{Verdict::memory_limit, Verdict::memory_limit, Verdict::time_limit,
+                                                     Verdict::runtime_error, Verdict::ok}))
+      << to_json(r).dump(1);
+  EXPECT_EQ(r.verdict, Verdict::memory_limit);
+  EXPECT_EQ(r.passed, 1);
+  // The same limits on a stdio run come from the sandbox itself.
+  JudgeRequest stdio = stdio_request(Language::python, "while True:\n    pass\n");
+  stdio.limits.cpu_time = 0.5;
+  EXPECT_EQ(judge(shared_sandbox(), stdio).verdict, Verdict::time_limit);
+}
+
 TEST(JudgeSandbox, SandboxErrorsAreUnscored) {
   // A test the harness cannot pass to the program (a lambda argument) is the judge's problem.
   JudgeResult r = judge(shared_sandbox(), python_request("def f(g):\n    return g(1)\n", {"assert f(lambda x: x) == 1"}));
