@@ -423,6 +423,17 @@ def test_namespace(runner, kind):
     return namespace
 
 
+def failing_line(error, code):
+    """The test-code line an assertion failed on (the innermost frame of the test's own code)."""
+    line, tb = None, error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<test"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    lines = code.splitlines()
+    return lines[line - 1].strip()[:300] if line and 0 < line <= len(lines) else ""
+
+
 def _alarm(signum, frame):
     raise CheckerTimeout()
 
@@ -482,7 +493,9 @@ def run_test(test, state):
     except ProgramError as error:
         outcome = "RUNTIME_ERROR", str(error)
     except AssertionError as error:
-        outcome = "WRONG_ANSWER", "assertion failed" + (": %s" % error if str(error) else "")
+        where = failing_line(error, test["code"])
+        outcome = "WRONG_ANSWER", "assertion failed" + (": %s" % where if where else "") \
+            + (" (%s)" % error if str(error) else "")
     except BaseException as error:  # the test code's own exception (NameError, TypeError, ...)
         outcome = "WRONG_ANSWER", "%s: %s" % (type(error).__name__, error)
     finally:

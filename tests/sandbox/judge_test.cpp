@@ -353,6 +353,7 @@ TEST(JudgeSandbox, StopAtFirstFailureVersusRunAll) {
   const std::vector<std::string> asserts = {"assert add(1, 2) == 3", "assert add(2, 2) == 4", "assert add(3, 3) == 6"};
   r = judge(shared_sandbox(), python_request(add, asserts, /*stop=*/true));
   EXPECT_EQ(verdicts(r.tests), (std::vector<Verdict>{Verdict::ok, Verdict::wrong_answer}));
+  EXPECT_EQ(r.detail, "test 2: WRONG_ANSWER: assertion failed: assert add(2, 2) == 4");
   r = judge(shared_sandbox(), python_request(add, asserts, /*stop=*/false));
   EXPECT_EQ(verdicts(r.tests), (std::vector<Verdict>{Verdict::ok, Verdict::wrong_answer, Verdict::ok}));
   EXPECT_EQ(r.passed, 2);
