@@ -13,7 +13,7 @@
 //   Timing: wall clock of the whole command (process start included), median of 3 runs after a
 // warm-up run, with all threads (2 here) and with --threads 1. The run fails if the output does
 // not have one line per sample or r1kit's verdicts agree with the generator's labels on < 90%.
-//   usage: bench/reward [--samples N] [--reference-samples M] [--no-reference]
+//   usage: bench/reward [--samples N] [--reference-samples M] [--no-reference] [--keep DIR]
 // Prints a table, then one JSON line (bench/README.md). Never asserts on time.
 #include <unistd.h>
 
@@ -162,14 +162,16 @@ std::vector<json> read_jsonl(const std::string& path) {
 int run(int argc, char** argv) {
   size_t num_samples = 100000, num_reference = 2000;
   bool reference = true;
+  std::string keep;  // --keep DIR: write the samples and scores there and leave them
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--samples") && i + 1 < argc) num_samples = std::stoul(argv[++i]);
     else if (!std::strcmp(argv[i], "--reference-samples") && i + 1 < argc) num_reference = std::stoul(argv[++i]);
     else if (!std::strcmp(argv[i], "--no-reference")) reference = false;
+    else if (!std::strcmp(argv[i], "--keep") && i + 1 < argc) keep = argv[++i];
     else throw Error(str_cat("bench/reward: unknown argument ", argv[i]));
   }
   num_reference = std::min(num_reference, num_samples);
-  const stdfs::path dir = stdfs::temp_directory_path() / str_cat("r1kit_bench_reward_", ::getpid());
+  const stdfs::path dir = !keep.empty() ? stdfs::path(keep) : stdfs::temp_directory_path() / str_cat("r1kit_bench_reward_", ::getpid());
   stdfs::create_directories(dir);
   const std::string in = (dir / "samples.jsonl").string(), out = (dir / "scores.jsonl").string();
   std::vector<bool> labels;
@@ -253,7 +255,7 @@ int run(int argc, char** argv) {
   line["ratios"] = ratios;
   line["skipped"] = skipped;
   std::printf("%s\n", line.dump().c_str());
-  stdfs::remove_all(dir);
+  if (keep.empty()) stdfs::remove_all(dir);
   return 0;
 }
 
