@@ -140,5 +140,20 @@ TEST(RewardCli, PluginsFromARecipeStage) {
   EXPECT_NE(r.err.find("chars 25.0000 (1 unscored: plugin_crash 1)"), std::string::npos) << r.err;
 }
 
+TEST(RewardCli, CodeSamplesAreJudgedInTheSandbox) {
+  test::TempDir dir;
+  test::write_text(dir / "in.jsonl",
+                   R"({"prompt": "add", "completion": "<think>x</think>```python\ndef add(a, b):\n    return a + b\n```", "tests": [{"assert": "assert add(1, 2) == 3"}]})" "\n"
+                   R"({"prompt": "add", "completion": "<think>x</think>```python\ndef add(a, b):\n    return a - b\n```", "tests": [{"assert": "assert add(1, 2) == 3"}]})" "\n");
+  const test::CommandResult r = r1kit({"reward", "--rewards", "accuracy", "--in", (dir / "in.jsonl").string(), "--out",
+                                       (dir / "out.jsonl").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<json> out = read_lines(dir / "out.jsonl");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["accuracy"], 1.0) << out[0].dump();
+  EXPECT_EQ(out[1]["accuracy"], 0.0) << out[1].dump();
+  EXPECT_EQ(out[1]["info"]["accuracy"]["verdict"], "WRONG_ANSWER");
+}
+
 }  // namespace
 }  // namespace r1
