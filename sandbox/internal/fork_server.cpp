@@ -1,23 +1,23 @@
 // The warm fork server each worker runs (python3 -I -B -c), kept as Python source here so the
 // library needs no installed data file. docs/sandbox.md describes the protocol and process tree:
-//   server (pid 2 of the worker's pid namespace, bwrap is 1) forks per run
-//   C: reports "P seq" (the host reads C's host pid from SO_PASSCRED and moves C into the run's
-//      cgroups), waits for "G seq", unshares mount/pid/ipc/cgroup namespaces, mounts the run's
+//   server (pid 2 of the worker's pid namespace, bwrap is 1): per run, unshare(CLONE_NEWPID) and
+//      fork, so that the child is pid 1 of a fresh pid namespace, then setns back to its own;
+//   G (that child): reports "P seq" (the host reads G's host pid from SO_PASSCRED and moves G into
+//      the run's cgroups), reads the request, unshares mount and ipc namespaces, mounts /proc
+//      (/proc/sys read-only); on "G seq" unshares the cgroup namespace, mounts the run's
 //      size-limited tmpfs (/box: work/, tmp/ bound on /tmp, shm/ on /dev/shm), writes the files,
-//      forks G and waits for it (or for the host to go away, then kills G);
-//   G: pid 1 of the run's pid namespace: mounts /proc (with /proc/sys read-only), drops every
-//      capability (bounding set, ambient, effective/permitted, securebits locked, no_new_privs),
-//      becomes non-dumpable, forks H, reaps, and when H ends sends "X seq status" and exits,
-//      which kills whatever else is left in the namespace;
-//   H: takes the run's stdin/stdout/stderr, rlimits, chdir, closes every other fd, then runs the
-//      Python source in a fresh __main__ (no interpreter start) or execve()s the program.
+//      forks H, drops every capability, is non-dumpable, and when H ends sends "X seq status" and
+//      exits, which kills whatever else is left in the namespace;
+//   H: takes the run's stdin/stdout/stderr, rlimits, chdir, becomes uid 1000 without capabilities
+//      (bounding set, ambient, securebits locked, no_new_privs), closes every other fd, then runs
+//      the Python source in a fresh __main__ (no interpreter start) or execve()s the program.
 // Request (memfd): one JSON header line, then the program blob, then each file's bytes.
 #include "sandbox/internal/worker.h"
 
 namespace r1::sandbox::internal {
 
 extern const char kForkServerSource[] = R"PY(
-import builtins, ctypes, io, json, os, resource, select, signal, socket, struct, sys, traceback, types
+import builtins, ctypes, gc, io, json, os, resource, select, signal, socket, struct, sys, traceback, types
 import atexit, threading
 # Warm modules for the programs (imported once here, shared copy-on-write by every run).
 import array, bisect, collections, copy, dataclasses, decimal, fractions, functools, heapq
@@ -25,9 +25,11 @@ import itertools, math, operator, random, re, statistics, string, textwrap, typi
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 LIBC.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+LIBC.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 LIBC.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 CTL = socket.socket(fileno=3)
 CAP_LAST = int(open('/proc/sys/kernel/cap_last_cap').read())
+OWN_PID_NS = os.open('/proc/self/ns/pid', os.O_RDONLY)
 NEWNS, NEWCGROUP, NEWIPC, NEWPID = 0x20000, 0x2000000, 0x8000000, 0x20000000
 RDONLY, NOSUID, NODEV, NOEXEC, REMOUNT, BIND, REC, PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 4, 24, 28, 38, 47
@@ -76,8 +78,6 @@ def write_file(path, data, mode):
 
 
 def prepare_box(head, blob):
-    check(LIBC.unshare(NEWNS | NEWPID | NEWIPC | NEWCGROUP), 'unshare')
-    mount('none', '/', None, REC | PRIVATE)
     mount('tmpfs', '/box', 'tmpfs', NOSUID | NODEV, 'size=%dm,mode=0755' % head['tmp_mb'])
     for name, mode in (('work', 0o755), ('tmp', 0o1777), ('shm', 0o1777), ('bin', 0o755)):
         os.mkdir('/box/' + name)
@@ -193,51 +193,39 @@ def program(head, blob, fds):
     os._exit(127)
 
 
-def init(head, blob, fds):
-    try:
-        mount('proc', '/proc', 'proc', NOSUID | NODEV | NOEXEC)
-        mount('/proc/sys', '/proc/sys', None, BIND | REC)
-        mount('none', '/proc/sys', None, BIND | REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC)
-        child = os.fork()
-        if child == 0:
-            program(head, blob, fds)
-        drop_privileges(False)
-    except BaseException as e:
-        send('E %s init: %r' % (head['seq'], e))
-        os._exit(1)
-    for fd in fds:
-        os.close(fd)
-    while True:
-        pid, status = os.wait()
-        if pid == child:
-            break
-    send('X %s %d' % (head['seq'], status))
-    os._exit(0)
-
-
-def run_child(seq, fds):
+def run_init(seq, fds):
+    """G: pid 1 of the run's fresh pid namespace (the server unshared it for its next child)."""
     req_fd, io_fds = fds[0], fds[1:]
     try:
         LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         send('P ' + seq)
-        if CTL.recv(64) != ('G ' + seq).encode():
-            os._exit(112)
+        # While the host moves us into the run's cgroups: read the request, make the namespaces.
         data = read_all(req_fd)
         os.close(req_fd)
         split = data.index(b'\n')
         head = json.loads(data[:split])
         head['seq'] = seq
         blob = memoryview(data)[split + 1:]
-        prepare_box(head, blob)
+        check(LIBC.unshare(NEWNS | NEWIPC), 'unshare')
+        mount('none', '/', None, REC | PRIVATE)
+        mount('proc', '/proc', 'proc', NOSUID | NODEV | NOEXEC)
+        mount('/proc/sys', '/proc/sys', None, BIND | REC)
+        mount('none', '/proc/sys', None, BIND | REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC)
+        if CTL.recv(64) != ('G ' + seq).encode():
+            os._exit(112)
+        check(LIBC.unshare(NEWCGROUP), 'unshare cgroup')  # rooted at the run's cgroup
+        prepare_box(head, blob)  # after the move: the files are charged to the run
         child = os.fork()
         if child == 0:
-            init(head, blob, io_fds)
+            program(head, blob, io_fds)
+        drop_privileges(False)
     except BaseException as e:
         send('E %s setup: %r' % (seq, e))
         os._exit(1)
     for fd in io_fds:
         os.close(fd)
-    # Wait for G; if the host goes away (control socket hung up) nobody will collect the run: end it.
+    # Wait for H; if the host goes away (control socket hung up) nobody will collect the run: end
+    # it. Exiting ends the pid namespace, which kills whatever the program left behind.
     poller = select.poll()
     pidfd = os.pidfd_open(child)
     poller.register(pidfd, select.POLLIN)
@@ -245,10 +233,12 @@ def run_child(seq, fds):
     while True:
         events = dict(poller.poll())
         if pidfd in events:
-            os._exit(0)
+            break
         if events.get(CTL.fileno(), 0) & (select.POLLHUP | select.POLLERR):
-            os.kill(child, signal.SIGKILL)
             os._exit(0)
+    _, status = os.waitpid(child, 0)
+    send('X %s %d' % (seq, status))
+    os._exit(0)
 
 
 def serve():
@@ -256,6 +246,7 @@ def serve():
     # and the kernel surface that comes with them. The limit is per user namespace, set here once.
     with open('/proc/sys/user/max_user_namespaces', 'w') as limit:
         limit.write('0')
+    gc.freeze()  # the warm heap stays shared with the children instead of being copied by the collector
     send('S ready')
     while True:
         msg, fds, _, _ = socket.recv_fds(CTL, 256, 8)
@@ -267,9 +258,13 @@ def serve():
                 os.close(fd)
             send('E %s bad request' % (words[1] if len(words) > 1 else '?'))
             continue
+        # The next child is pid 1 of a new pid namespace; then the server's own pid namespace is
+        # made the one for children again (unshare(CLONE_NEWPID) only works from that state).
+        check(LIBC.unshare(NEWPID), 'unshare pid')
         pid = os.fork()
         if pid == 0:
-            run_child(words[1], fds)
+            run_init(words[1], fds)
+        check(LIBC.setns(OWN_PID_NS, NEWPID), 'setns pid')
         for fd in fds:
             os.close(fd)
         os.waitpid(pid, 0)

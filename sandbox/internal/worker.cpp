@@ -343,7 +343,7 @@ RunResult Worker::run(const Job& job) {
   std::optional<int> status;
   std::string failure;
   try {
-    RunCgroup cgroup(*spec_.cgroups, l.memory_mb << 20, l.max_processes + 2);  // + C and G
+    RunCgroup cgroup(*spec_.cgroups, l.memory_mb << 20, l.max_processes + 1);  // + G, the run's init
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
       throw SandboxFailure(str_cat("pipe2: ", std::strerror(errno)));
