@@ -275,6 +275,16 @@ TEST(JudgeHarness, ProtocolOutsideTheSandbox) {
                 {"assert f() == {(1, 2): {1, 2}, 'a': [1.5, None, b'x', frozenset({3})]}",
                  "assert type(f()['a']) is list and type(list(f())[0]) is tuple"}))),
             (std::vector<Verdict>{Verdict::ok, Verdict::ok}));
+  // Integers beyond 64 bits cross as hex (no 4300-digit limit, linear time); a check test's entry
+  // point is the program's even when it shadows a builtin (assert tests keep the builtin).
+  EXPECT_EQ(verdicts(run_harness_directly(python_request(
+                "import math\ndef f(n):\n    return math.factorial(n)\ndef neg(x):\n    return -x\n",
+                {"assert f(3000) == math.factorial(3000)",
+                 "assert neg(-10**5000) == 10**5000 and neg(2**63) == -2**63 and type(neg(-2**63)) is int"}))),
+            (std::vector<Verdict>{Verdict::ok, Verdict::ok}));
+  JudgeRequest shadow = python_request("def sum(xs):\n    return 42\n", {"assert sum([1]) == 1"}, false);
+  shadow.tests.push_back(parse_test_case(json::parse(R"({"check": "def check(candidate):\n    assert candidate([1]) == 42\n", "entry_point": "sum"})"), "w"));
+  EXPECT_EQ(verdicts(run_harness_directly(shadow)), (std::vector<Verdict>{Verdict::ok, Verdict::ok}));
   // Program exceptions keep their builtin base (tests may expect them), and are runtime errors
   // when unexpected; timeouts restart the program for the next test.
   EXPECT_EQ(verdicts(run_harness_directly(python_request(
