@@ -39,14 +39,15 @@ RewardResult score_format(std::string_view completion, const FormatConfig& confi
 
 struct LanguageConfig {
   ThinkTags tags;
-  // Target language ("en", "zh", ...); "" takes each sample's `language` field.
+  // Target language ("en", "zh", ...); "" takes each sample's `language` field, and a sample
+  // without one gets its prompt's language (prompt_language).
   std::string target;
   template <typename V>
   void visit(V& v) {
     v.field("think_open", tags.open, "tag opening the chain of thought", recipe::NonEmpty{});
     v.field("think_close", tags.close, "tag closing the chain of thought", recipe::NonEmpty{});
     v.field("open_in_prompt", tags.open_in_prompt, "the prompt already ends with the open tag");
-    v.field("target", target, "target language; empty: each sample's `language`");
+    v.field("target", target, "target language; empty: each sample's `language`, else its prompt's");
   }
 };
 
@@ -66,9 +67,14 @@ struct WordCount {
 // Counts the words of `text` for target language `code`; digits, punctuation, symbols and LaTeX
 // ($...$, $$...$$, \(...\), \[...\], \commands) are ignored. Requires: known_language(code).
 WordCount count_words(std::string_view text, std::string_view code);
+// The language of `prompt`'s dominant script by word count ("en" for Latin, "zh" for Han, "ja"
+// when it has kana, "ko", "ru", "el", "ar", "hi", "th"); "" when it has no words.
+std::string prompt_language(std::string_view prompt);
 
 // target words / words in the chain of thought; 0 with info "empty_cot" when it has no words;
-// unscored ("no_language" / "unknown_language") when the target is missing or unknown.
+// unscored ("no_language" / "unknown_language") when there is no target (not configured, no
+// `language`, a prompt without words) or it is unknown. info: language, language_from
+// ("config", "sample", "prompt"), words, target_words.
 RewardResult score_language(const Sample& sample, const LanguageConfig& config);
 
 struct MathAccuracyConfig {

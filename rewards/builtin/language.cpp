@@ -126,16 +126,15 @@ size_t skip_latex(std::string_view text, size_t i) {
 
 bool known_language(std::string_view code) { return scripts_of(code).has_value(); }
 
-WordCount count_words(std::string_view text, std::string_view code) {
-  const std::optional<uint32_t> target = scripts_of(code);
-  R1_CHECK(target.has_value(), "unknown language ", code);
-  WordCount count;
+namespace {
+
+using ScriptCounts = std::array<int64_t, kCombining>;  // words per Script (kNone unused)
+
+ScriptCounts count_by_script(std::string_view text) {
+  ScriptCounts counts{};
   Script word = kNone;  // the script of the word being read, kNone between words
   const auto end_word = [&] {
-    if (word != kNone) {
-      ++count.total;
-      if (*target & bit(word)) ++count.target;
-    }
+    if (word != kNone) ++counts[word];
     word = kNone;
   };
   for (size_t i = 0; i < text.size();) {
@@ -165,17 +164,61 @@ WordCount count_words(std::string_view text, std::string_view code) {
     }
   }
   end_word();
+  return counts;
+}
+
+// The language of the script with the most words ("en" standing for every Latin-script language,
+// as the reward cannot tell them apart anyway); any kana makes it Japanese. "" without words.
+std::string dominant_language(std::string_view text) {
+  const ScriptCounts counts = count_by_script(text);
+  if (counts[kKana] > 0) return "ja";
+  static constexpr std::array<std::pair<Script, std::string_view>, 9> kCodes = {{
+      {kLatin, "en"}, {kHan, "zh"}, {kHangul, "ko"}, {kCyrillic, "ru"}, {kGreek, "el"},
+      {kArabic, "ar"}, {kDevanagari, "hi"}, {kThai, "th"}, {kKana, "ja"}}};
+  std::string best;
+  int64_t most = 0;
+  for (const auto& [script, code] : kCodes) {
+    if (counts[script] > most) {
+      most = counts[script];
+      best = code;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+WordCount count_words(std::string_view text, std::string_view code) {
+  const std::optional<uint32_t> target = scripts_of(code);
+  R1_CHECK(target.has_value(), "unknown language ", code);
+  const ScriptCounts counts = count_by_script(text);
+  WordCount count;
+  for (size_t s = kLatin; s < counts.size(); ++s) {
+    count.total += counts[s];
+    if (*target & bit(Script(s))) count.target += counts[s];
+  }
   return count;
 }
 
+std::string prompt_language(std::string_view prompt) { return dominant_language(prompt); }
+
 RewardResult score_language(const Sample& sample, const LanguageConfig& config) {
-  const std::string& code = config.target.empty() ? sample.language : config.target;
+  // The target: configured, else the sample's `language`, else the prompt's own language.
+  std::string code = config.target, from = "config";
+  if (code.empty()) {
+    code = sample.language;
+    from = "sample";
+  }
+  if (code.empty()) {
+    code = dominant_language(sample.prompt);
+    from = "prompt";
+  }
   if (code.empty())
-    return RewardResult::make_unscored("no_language", "the sample has no `language` and none is configured");
+    return RewardResult::make_unscored("no_language", "no `language`, none configured, and the prompt has no words");
   if (!known_language(code))
     return RewardResult::make_unscored("unknown_language", str_cat("unknown language '", code, "'"));
   const WordCount count = count_words(chain_of_thought(sample.completion, config.tags), code);
-  nlohmann::json info = {{"language", code}, {"words", count.total}, {"target_words", count.target}};
+  nlohmann::json info = {{"language", code}, {"language_from", from}, {"words", count.total}, {"target_words", count.target}};
   if (count.total == 0) {
     info["empty_cot"] = true;
     return RewardResult::scored_value(0.0, std::move(info));

@@ -112,6 +112,14 @@ Sample sample(std::string completion, std::string language) {
   return s;
 }
 
+TEST(LanguageReward, PromptLanguageIsTheDominantScript) {
+  EXPECT_EQ(prompt_language("What is 2+2?"), "en");
+  EXPECT_EQ(prompt_language("\xe4\xb8\x80\xe5\x8a\xa0\xe4\xb8\x80 equals what"), "zh");  // 3 Han > 2 Latin
+  EXPECT_EQ(prompt_language("\xe3\x81\x8b \xe6\xbc\xa2\xe5\xad\x97"), "ja");            // any kana
+  EXPECT_EQ(prompt_language("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"), "ru");
+  EXPECT_EQ(prompt_language("$x^2$ = 4"), "");
+}
+
 TEST(LanguageReward, ShareOfTargetWordsInTheCoT) {
   const LanguageConfig config;
   // CoT: 2 Han + "is four" = 4 words, 2 Chinese; the summary's English does not count.
@@ -135,7 +143,17 @@ TEST(LanguageReward, TargetFromConfigOrSampleElseUnscored) {
   LanguageConfig fixed;
   fixed.target = "en";
   EXPECT_DOUBLE_EQ(score_language(sample("<think>hello there</think>x", "zh"), fixed).value, 1.0);
-  const RewardResult none = score_language(sample("<think>hello</think>x", ""), LanguageConfig{});
+  // No language anywhere: the prompt's own; a prompt without words leaves the sample unscored.
+  Sample from_prompt = sample("<think>hello \xe4\xbd\xa0\xe5\xa5\xbd</think>x", "");
+  from_prompt.prompt = "\xe8\xae\xa1\xe7\xae\x97 2+2 (compute)";  // 2 Han, 1 Latin word: Chinese
+  const RewardResult by_prompt = score_language(from_prompt, LanguageConfig{});
+  ASSERT_TRUE(by_prompt.scored());
+  EXPECT_EQ(by_prompt.info["language"], "zh");
+  EXPECT_EQ(by_prompt.info["language_from"], "prompt");
+  EXPECT_DOUBLE_EQ(by_prompt.value, 2.0 / 3.0);
+  Sample wordless = sample("<think>hello</think>x", "");
+  wordless.prompt = "2 + 2 = ?";
+  const RewardResult none = score_language(wordless, LanguageConfig{});
   ASSERT_FALSE(none.scored());
   EXPECT_EQ(none.unscored->reason, "no_language");
   EXPECT_EQ(none.info["unscored"], "no_language");
