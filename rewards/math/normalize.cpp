@@ -115,9 +115,10 @@ size_t clean_command(std::string_view text, size_t i, std::string& out, Budget& 
   const std::string_view name = text.substr(i + 1, j - i - 1);
   if (name.empty()) {  // one-symbol command: \, \; \! \: \( \) \[ \] \$ \% \{ \} \\ ...
     const char c = j < text.size() ? text[j] : ' ';
-    if (c == ',') {  // thin space: a thousands separator between digits, else a space
-      const bool digits = !out.empty() && is_digit(out.back()) && j + 1 < text.size() &&
-                          is_digit(text[j + 1]);
+    if (c == ',') {  // thin space: a thousands separator before a group of 3 digits, else a space
+      const auto digit_at = [&](size_t k) { return k < text.size() && is_digit(text[k]); };
+      const bool digits = !out.empty() && is_digit(out.back()) && digit_at(j + 1) &&
+                          digit_at(j + 2) && digit_at(j + 3) && !digit_at(j + 4);
       out += digits ? "" : " ";
     } else if (c == ';' || c == ':' || c == '!' || c == ' ') {
       out += ' ';

@@ -230,6 +230,49 @@ TEST(MathThreads, SameDecisionsFromSeveralThreads) {
   for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
+// Deterministic fuzzing: table entries with characters deleted, duplicated or replaced by
+// LaTeX fragments, and random token soup. decide() must return a decision (never throw, crash or
+// trip ASan/UBSan), symmetric in the two sides, and reflexive.
+TEST(MathRobustness, MutatedAndRandomInputsAreDecided) {
+  const std::vector<Case> cases = load_table();
+  const char* fragments[] = {"\\frac", "{", "}", "(", ")", "[", "]", "\\{", "\\}", "^", "_", "\\sqrt",
+                             "|", ",", "=", "\\pm", "-", "/", "\\cdot", "1", "x", "\\pi", "\\infty",
+                             "%", ".", "e", "\\left(", "\\begin{pmatrix}", "&", "\\\\", "\\end{pmatrix}",
+                             "\\text{", "\\cup", "!", "\\ln", "9999999999999999999999999"};
+  uint64_t state = 12345;
+  const auto next = [&state](uint64_t mod) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>((state >> 33) % mod);
+  };
+  EquivalenceConfig config;
+  int decided = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::string text;
+    if (round % 2 == 0) {
+      text = cases[next(cases.size())].answer;
+      for (int edits = 1 + static_cast<int>(next(3)); edits > 0 && !text.empty(); --edits) {
+        const size_t at = next(text.size());
+        switch (next(3)) {
+          case 0: text.erase(at, 1); break;
+          case 1: text.insert(at, 1, text[at]); break;
+          default: text.insert(at, fragments[next(std::size(fragments))]); break;
+        }
+      }
+    } else {
+      for (size_t n = 1 + next(12); n > 0; --n) text += fragments[next(std::size(fragments))];
+    }
+    const std::string& other = cases[next(cases.size())].reference;
+    const Decision d = decide(text, other, config);
+    const Decision back = decide(other, text, config);
+    EXPECT_EQ(d.outcome == Outcome::equivalent, back.outcome == Outcome::equivalent) << text << " vs " << other;
+    const Decision self = decide(text, text, config);  // reflexive, unless nothing is left
+    EXPECT_TRUE(self.outcome == Outcome::equivalent || self.answer_normal.empty())
+        << text << ": " << self.rule << " " << self.detail;
+    decided += d.outcome != Outcome::deadline;
+  }
+  EXPECT_EQ(decided, 6000);
+}
+
 // The per-decision cost on typical answers; the reward benchmark needs it well under 20 us.
 TEST(MathTiming, TypicalDecisionCost) {
   const std::pair<const char*, const char*> pairs[] = {
