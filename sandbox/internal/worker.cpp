@@ -410,7 +410,7 @@ RunResult Worker::run(const Job& job) {
       dead_ = true;  // the server never took the run: do not trust this worker again
       failure = "the worker did not start the run within the wall limit";
     }
-    cgroup.kill_all();
+    if (!cgroup.kill_all() && failure.empty()) failure = "processes of the run survived SIGKILL for 5 s";
     for (int i = 0; i < 100 && (out_open || err_open); ++i) {
       pollfd fds[2] = {{out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
       ::poll(fds, 2, 10);
