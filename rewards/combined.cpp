@@ -10,11 +10,17 @@
 
 namespace r1::rewards {
 
+bool reserved_name(std::string_view name) {
+  return name == "reward" || name == "info" || name == "id" || name == "unscored";
+}
+
 CombinedReward::CombinedReward(std::vector<Component> components) : components_(std::move(components)) {
   if (components_.empty()) throw Error("rewards: expected at least one reward, found none");
   for (size_t i = 0; i < components_.size(); ++i) {
     const Component& c = components_[i];
     R1_CHECK(c.reward != nullptr, "component ", c.name, " has no reward");
+    if (reserved_name(c.name))
+      throw Error(str_cat("rewards: '", c.name, "' is reserved for the output's own field; give the reward another name"));
     if (!std::isfinite(c.weight))
       throw Error(str_cat("rewards: ", c.name, ": weight: expected a finite number, found ", c.weight));
     for (size_t j = 0; j < i; ++j) {

@@ -26,10 +26,13 @@ struct [[nodiscard]] CombinedResult {
   bool scored() const { return total.has_value(); }
 };
 
+// Names a component cannot take: the output line's own fields ("reward", "info", "id", "unscored").
+bool reserved_name(std::string_view name);
+
 class CombinedReward {
  public:
-  // Requires: at least one component, unique names, finite weights (checked: r1::Error naming
-  // the component).
+  // Requires: at least one component, unique names that are not reserved (reserved_name),
+  // finite weights (checked: r1::Error naming the component).
   explicit CombinedReward(std::vector<Component> components);
 
   // Scores the batch with every component in turn. Thread-safe as the components are.

@@ -60,6 +60,9 @@ CombinedReward build_rewards(const recipe::Node& rewards, const std::string& key
     const recipe::Node& item = rewards.items()[i];
     const std::string path = str_cat(key_path, "[", i, "]");
     const RewardSpec spec = recipe::bind<RewardSpec>(item, path);
+    if (reserved_name(spec.name))
+      throw Error(str_cat(place(item.find("name") ? *item.find("name") : item, path + ".name"), ": '", spec.name,
+                          "' is reserved (reward, info, id, unscored are output fields); choose another name"));
     for (const Component& c : components) {
       if (c.name == spec.name)
         throw Error(str_cat(place(item, path + ".name"), ": '", spec.name, "' is listed twice; names must be unique"));

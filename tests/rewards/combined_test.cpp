@@ -185,6 +185,8 @@ TEST(RewardsConfig, ErrorsNameTheKeyPath) {
   EXPECT_CONTAINS(error("      - {name: p, kind: process, path: ./missing.py}\n"), "stages.rl.rewards[0].path: " + (dir / "./missing.py").string() + ": expected an executable");
   EXPECT_CONTAINS(error("      - {name: format, path: x.so}\n"), "stages.rl.rewards[0].path: a built-in reward takes no path");
   EXPECT_CONTAINS(error("      - {name: format}\n      - {name: format}\n"), "stages.rl.rewards[1].name: 'format' is listed twice");
+  EXPECT_CONTAINS(error("      - {name: reward, kind: process, path: /bin/cat}\n"),
+                  ":4:16: stages.rl.rewards[0].name: 'reward' is reserved");
   EXPECT_CONTAINS(error("      - {weight: 1}\n"), "stages.rl.rewards[0].name: missing required key");
   EXPECT_CONTAINS(error("      {name: format}\n"), "stages.rl.rewards: expected a list of rewards");
   EXPECT_CONTAINS(error_of([&] { (void)build_from("stages:\n  sft: {kind: sft}\n", dir); }), "no stage 'rl'; the recipe has: sft");
