@@ -34,7 +34,8 @@ import time
 MAX_MESSAGE = 64 << 20   # largest runner message read (bytes); beyond it the result is refused
 MAX_DEPTH = 100          # nesting limit of encoded values, both directions
 MAX_DETAIL = 1000        # characters of a detail string
-VERDICT_OF_FATAL = ("TIME_LIMIT", "MEMORY_LIMIT", "RUNTIME_ERROR", "OUTPUT_LIMIT")
+IGNORED_SIGNALS = (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                   signal.SIGUSR1, signal.SIGUSR2, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 RUNNER_CODE = r'''
 import builtins, json, os, struct, sys
@@ -281,6 +282,8 @@ class Runner:
         self.modules = reply["modules"]
 
     def _exec(self, to_runner, to_checker):
+        for number in IGNORED_SIGNALS + (signal.SIGALRM,):  # ignored signals survive execve
+            signal.signal(number, signal.SIG_DFL)
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -451,8 +454,12 @@ def failing_line(error, code):
     return lines[line - 1].strip()[:300] if line and 0 < line <= len(lines) else ""
 
 
+ALARM_AT = [float("inf")]  # when our own timer is due: a SIGALRM the runner sends earlier is ignored
+
+
 def _alarm(signum, frame):
-    raise CheckerTimeout()
+    if time.monotonic() >= ALARM_AT[0] - 0.05:
+        raise CheckerTimeout()
 
 
 def start_runner(state):
@@ -484,6 +491,7 @@ def run_test(test, state):
     if state["load_fatal"] is not None:
         return state["load_fatal"].verdict, state["load_fatal"].detail
     runner = state["runner"]
+    ALARM_AT[0] = time.monotonic() + limits["wall_time"] + 0.5
     signal.setitimer(signal.ITIMER_REAL, limits["wall_time"] + 0.5)  # the test code's own loops
     try:
         if runner is None or runner.status is not None:
@@ -522,6 +530,7 @@ def run_test(test, state):
         outcome = "WRONG_ANSWER", "%s: %s" % (type(error).__name__, error)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        ALARM_AT[0] = float("inf")
     if runner is not None:
         if outcome[0] == "TIME_LIMIT":
             runner.kill()
@@ -560,7 +569,8 @@ def main():
         os._exit(0)
     sys.path[:] = [p for p in sys.path if p and os.path.isdir(p) and not os.access(p, os.W_OK)]
     signal.signal(signal.SIGALRM, _alarm)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    for number in IGNORED_SIGNALS:  # the runner may send them; only SIGKILL/SIGSTOP still stop us
+        signal.signal(number, signal.SIG_IGN)
     state = {"limits": request["limits"], "budget": {"deadline": 0.0, "cpu_start": 0.0},
              "source": request["source"], "runner": None, "load_fatal": None, "index": 0, "starts": 0}
     reported = 0
