@@ -247,11 +247,48 @@ def matrices(r, out):
         out.append(("matrix", "\\begin{pmatrix} %d & %d \\\\ %d & %d \\end{pmatrix}" % (m[0], m[2], m[1], m[3]), p))
 
 
+def functions(r, out):
+    angles = [("\\frac{\\pi}{6}", "\\frac{1}{2}", "\\frac{\\sqrt{3}}{2}"), ("\\frac{\\pi}{3}", "\\frac{\\sqrt{3}}{2}", "\\frac{1}{2}"),
+              ("\\frac{\\pi}{4}", "\\frac{\\sqrt{2}}{2}", "\\frac{\\sqrt{2}}{2}"), ("\\pi", "0", "-1")]
+    for angle, sin_v, cos_v in angles:
+        out.append(("function", f"\\sin({angle})", sin_v))
+        out.append(("function", f"\\cos({angle})", cos_v))
+        out.append(("function", f"\\sin({angle})", f"{sin_v}+1"))
+    for _ in range(25):
+        k = r.randint(2, 9)
+        v = r.choice("xt")
+        out.append(("function", f"\\sin^2 {v} + \\cos^2 {v}", "1"))
+        out.append(("function", f"\\sin({k}{v})", f"\\sin({k + 1}{v})"))
+        out.append(("function", f"e^{{{k}{v}}}", f"(e^{v})^{k}"))
+        out.append(("function", f"e^{{{k}{v}}}", f"e^{{{k + 1}{v}}}"))
+        out.append(("function", f"\\log_{{{k}}} {k ** 3}", "3"))
+        out.append(("function", f"\\log_{{{k}}} {k ** 3}", "2"))
+        out.append(("function", f"{k}!", str(__import__("math").factorial(k))))
+        out.append(("function", f"|{v} - {k}|", f"|{k} - {v}|"))
+        out.append(("function", f"|{v} - {k}|", f"{v} - {k}"))
+
+
+def symbols(r, out):
+    greek = ["\\alpha", "\\beta", "\\theta", "\\lambda", "\\omega"]
+    for _ in range(25):
+        g, h = r.sample(greek, 2)
+        k = r.randint(2, 9)
+        out.append(("symbols", f"{g} + {h}", f"{h} + {g}"))
+        out.append(("symbols", f"{k}{g}", f"{g}\\cdot {k}"))
+        out.append(("symbols", f"{k}{g}", f"{k}{h}"))
+        letter = r.choice("ABCDE")
+        other = r.choice([c for c in "ABCDE" if c != letter])
+        out.append(("choice", letter, letter))
+        out.append(("choice", f"\\text{{({letter})}}", letter))
+        out.append(("choice", letter, other))
+
+
 def generate():
     r = random.Random(SEED)
     out = []
     for form in (integers, decimals, fractions_, percents, units, roots, pis, scientific, plus_minus,
-                 assignments, intervals, sets_tuples, expressions, equations, matrices):
+                 assignments, intervals, sets_tuples, expressions, equations, matrices, functions,
+                 symbols):
         form(r, out)
     seen, unique = set(), []
     for form, answer, reference in out:
