@@ -92,6 +92,7 @@ class LibraryPlugin final : public Reward {
     }
     for (const r1kit_result& r : raw) out.push_back(convert(r));
     api_.free_results(user_, raw.data(), raw.size());
+    log_unscored(out);
     return out;
   }
 
@@ -113,10 +114,7 @@ class LibraryPlugin final : public Reward {
     }
     item["value"] = std::isfinite(r.value) ? nlohmann::json(r.value)
                                            : nlohmann::json(std::isnan(r.value) ? "NaN" : r.value > 0 ? "Infinity" : "-Infinity");
-    RewardResult result = plugin_result(item, name_);
-    if (result.unscored && result.unscored->reason != "plugin_unscored")
-      log::warn("reward plugin ", result.unscored->detail);
-    return result;
+    return plugin_result(item, name_);
   }
 
   std::string name_;

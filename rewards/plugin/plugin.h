@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,5 +46,9 @@ std::unique_ptr<Reward> start_process_plugin(const ProcessPluginConfig& config, 
 // "why"}) into a RewardResult; shared by both plugin kinds. NaN, infinities and wrong types give
 // unscored results ("plugin_nonfinite", "plugin_garbage") naming the plugin.
 RewardResult plugin_result(const nlohmann::json& item, std::string_view plugin);
+
+// Logs one warning for the samples of a batch that the plugin's output left unscored (not those
+// it declined itself): how many, and the first one's reason, so a bad plugin cannot flood the log.
+void log_unscored(std::span<const RewardResult> results);
 
 }  // namespace r1::rewards

@@ -65,7 +65,7 @@ std::string quote_nonfinite_tokens(std::string_view line) {
 }
 
 std::string describe_status(int status) {
-  if (WIFSIGNALED(status)) return str_cat("killed by signal ", WTERMSIG(status), " (", ::strsignal(WTERMSIG(status)), ")");
+  if (WIFSIGNALED(status)) return str_cat("was killed by signal ", WTERMSIG(status), " (", ::strsignal(WTERMSIG(status)), ")");
   if (WIFEXITED(status)) return str_cat("exited with status ", WEXITSTATUS(status));
   return str_cat("ended with wait status ", status);
 }
@@ -217,11 +217,8 @@ class ProcessPlugin final : public Reward {
       failure = "plugin_garbage";
       detail = str_cat("expected ", n, " results, found ", response["results"].size());
     } else {
-      for (const nlohmann::json& item : response["results"]) {
-        out.push_back(plugin_result(item, config_.name));
-        if (!out.back().scored() && out.back().unscored->reason != "plugin_unscored")
-          log::warn("reward plugin ", out.back().unscored->detail);
-      }
+      for (const nlohmann::json& item : response["results"]) out.push_back(plugin_result(item, config_.name));
+      log_unscored(out);
     }
     return out;
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "rewards/plugin/plugin.h"
 
 namespace r1::rewards {
@@ -35,6 +36,18 @@ RewardResult plugin_result(const nlohmann::json& item, std::string_view plugin) 
   const double v = value->get<double>();
   if (!std::isfinite(v)) return RewardResult::make_unscored("plugin_nonfinite", str_cat(plugin, ": returned ", v), info);
   return RewardResult::scored_value(v, std::move(info));
+}
+
+void log_unscored(std::span<const RewardResult> results) {
+  size_t count = 0;
+  const RewardResult* first = nullptr;
+  for (const RewardResult& r : results) {
+    if (r.scored() || r.unscored->reason == "plugin_unscored") continue;
+    if (count++ == 0) first = &r;
+  }
+  if (first != nullptr)
+    log::warn("reward plugin: ", count, " of ", results.size(), " samples unscored, the first: ",
+              first->unscored->reason, ": ", first->unscored->detail);
 }
 
 }  // namespace r1::rewards
