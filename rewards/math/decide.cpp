@@ -283,7 +283,6 @@ bool same_interval(const Value& a, const Value& b, Context& c) {
 
 bool values_equal(const Value& a, const Value& b, Context& c) {
   c.budget.step();
-  const std::string structure = kind_name(a.kind) == kind_name(b.kind) ? std::string(kind_name(a.kind)) : "";
   if (a.kind == Kind::set && a.items.size() == 1 && b.kind != Kind::set) return values_equal(a.items[0], b, c);
   if (b.kind == Kind::set && b.items.size() == 1 && a.kind != Kind::set) return values_equal(a, b.items[0], c);
   bool equal = false;
@@ -309,7 +308,7 @@ bool values_equal(const Value& a, const Value& b, Context& c) {
     c.rule = "structure";
     return false;
   }
-  c.rule = structure.empty() ? "interval" : structure;
+  c.rule = a.kind == b.kind ? kind_name(a.kind) : "interval";  // else a pair against an interval
   return equal;
 }
 

@@ -103,6 +103,7 @@ struct Value {
   bool left_closed = false, right_closed = false;
   bool pair_parens = false;
   bool percent = false;  // scalar written with a trailing percent sign
+  bool plus_minus = false;  // set: the expansion of \pm signs (flattened into an enclosing list)
   std::string text;      // kind text: the normalized text
 };
 

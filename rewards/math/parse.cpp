@@ -70,7 +70,7 @@ class Parser {
   }
 
   static void add_flattened(Value& set, Value v) {
-    if (v.kind == Kind::set && v.items.size() > 1 && !v.pair_parens && v.text == "pm") {
+    if (v.kind == Kind::set && v.plus_minus) {  // 1 \pm 2, 5 is {3, -1, 5}
       for (Value& x : v.items) set.items.push_back(std::move(x));
     } else {
       set.items.push_back(std::move(v));
@@ -121,7 +121,7 @@ class Parser {
     if (count > kMaxPlusMinus) throw ParseFail{};
     Value v;
     v.kind = Kind::set;
-    v.text = "pm";  // marks an expansion, flattened into an enclosing bare list
+    v.plus_minus = true;
     for (uint32_t mask = 0; mask < (1u << count); ++mask) {
       signs_ = mask;
       sign_index_ = 0;
@@ -139,7 +139,7 @@ class Parser {
     const Token& close = at(hi - 1);
     Value v;
     if (open.kind == Tok::mat_begin) return matrix(lo + 1, hi - 1);
-    if (open.bracket == '|') return scalar_or_percent(lo, hi);
+    if (open.bracket == '|') return scalar(lo, hi);
     const auto parts = split(lo + 1, hi - 1, Tok::comma);
     const bool empty = lo + 1 == hi - 1;
     if (open.kind == Tok::set_open || (open.bracket == '{' && parts.size() > 1)) {
@@ -151,11 +151,10 @@ class Parser {
     if (open.bracket == '{') return item(lo + 1, hi - 1);
     if (parts.size() == 1 && at(lo + 1).kind == Tok::mat_begin && at(lo + 1).match == hi - 2)
       return matrix(lo + 2, hi - 2);  // \left[\begin{array}..\end{array}\right]
-    if (parts.size() == 1) {
-      if (open.bracket != '(' || close.bracket != ')') {
-        if (open.bracket != '[' || close.bracket != ']') throw ParseFail{};
-      }
-      return scalar_or_percent(lo, hi);
+    if (parts.size() == 1) {  // (x + 1), [x]: grouping; (\pm 2) still expands
+      const bool round = open.bracket == '(' && close.bracket == ')';
+      if (!round && (open.bracket != '[' || close.bracket != ']')) throw ParseFail{};
+      return item(lo + 1, hi - 1);
     }
     const bool mixed = open.bracket != '<' && (open.bracket == '(') != (close.bracket == ')');
     if (parts.size() == 2 && (mixed || (open.bracket == '[' && close.bracket == ']'))) {
@@ -171,7 +170,7 @@ class Parser {
     return v;
   }
 
-  Value scalar_or_percent(int32_t lo, int32_t hi) {
+  Value scalar(int32_t lo, int32_t hi) {
     Value v;
     v.kind = Kind::scalar;
     v.expr = expression(lo, hi);
@@ -187,7 +186,7 @@ class Parser {
       if (v.cols != 0 && cells.size() != v.cols) throw ParseFail{};
       v.cols = cells.size();
       ++v.rows;
-      for (const auto& [a, b] : cells) v.items.push_back(scalar_or_percent(a, b));
+      for (const auto& [a, b] : cells) v.items.push_back(scalar(a, b));
     }
     if (v.rows == 0) throw ParseFail{};
     return v;
