@@ -330,7 +330,7 @@ class Runner:
                          % (self.rss_peak >> 20))
         if os.WIFSIGNALED(status):
             return Fatal("RUNTIME_ERROR", "the program was killed by signal %d" % os.WTERMSIG(status))
-        return Fatal("RUNTIME_ERROR", "the program exited with status %d during a call"
+        return Fatal("RUNTIME_ERROR", "the program exited with status %d"
                      % os.WEXITSTATUS(status))
 
     def _send(self, message):
