@@ -292,6 +292,13 @@ TEST(JudgeHarness, ProtocolOutsideTheSandbox) {
                 {"try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass", "assert f(-1) == 0",
                  "assert f(1) == 0", "assert f.__name__"}, /*stop=*/false))),
             (std::vector<Verdict>{Verdict::ok, Verdict::runtime_error, Verdict::time_limit, Verdict::ok}));
+  // Bounded: a self-containing result, a result beyond 64 MB, an object that is not plain data.
+  EXPECT_EQ(verdicts(run_harness_directly(python_request(
+                "def loop():\n    x = []\n    x.append(x)\n    return x\n"
+                "def big():\n    return 'x' * (65 << 20)\n"
+                "def gen():\n    return (i for i in range(3))\n",
+                {"assert loop() == []", "assert big() == ''", "assert list(gen()) == [0, 1, 2]"}, /*stop=*/false))),
+            (std::vector<Verdict>{Verdict::runtime_error, Verdict::output_limit, Verdict::runtime_error}));
   // LeetCode style: a class instance stays in the program; its methods are called remotely.
   EXPECT_EQ(verdicts(run_harness_directly(python_request(
                 "class Solution:\n    def two_sum(self, nums, target):\n        return [0, 1]\n",
