@@ -69,12 +69,14 @@ struct JudgeResult {
   bool scored() const { return verdict != Verdict::sandbox_error; }
 };
 
-// Judges one program; never throws for what the program does.
+// Judges one program; never throws for what the program does. Throws r1::Error for a request that
+// cannot be judged: no tests, or an assert/check test with Language::cpp.
 JudgeResult judge(Sandbox& sandbox, const JudgeRequest& request);
 // Judges many programs in parallel on the pool; results in request order.
 std::vector<JudgeResult> judge_batch(Sandbox& sandbox, std::span<const JudgeRequest> requests);
 
-// JSON summary as `r1kit sandbox judge` prints it: verdict, passed, total, tests[], detail.
+// JSON summary as `r1kit sandbox judge` prints it: verdict, passed, total, scored, tests[], detail,
+// and first_failure (to_json of that run; for function-call tests the harness run) unless OK.
 nlohmann::json to_json(const JudgeResult& result);
 // JSON of one run as `r1kit sandbox run` prints it: verdict, exit_code, signal, cpu_time,
 // wall_time, memory_peak, stdout, stderr (+ truncation flags, detail).
