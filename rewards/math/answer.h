@@ -31,7 +31,10 @@ std::optional<Extraction> extract_answer(std::string_view summary, const Extract
 
 struct EquivalenceConfig {
   double deadline_ms = 50.0;     // wall budget of one decision; past it the outcome is `deadline`
-  double rel_tolerance = 1e-9;   // numbers: |a - b| <= rel_tolerance * max(1, |b|)
+  // Irrational values (pi, sqrt 2, logs): |a - b| <= rel_tolerance * max(|a|, |b|), or
+  // |a| <= rel_tolerance * 1e-3 against an exact 0 (rounding: sin(pi) is 0). Rational values
+  // are compared exactly whatever this is (0.333 is never 1/3).
+  double rel_tolerance = 1e-9;
 };
 
 enum class Outcome {

@@ -66,11 +66,17 @@ bool has_op(const Expr& e, Op op) {
   return std::any_of(e.nodes.begin(), e.nodes.end(), [op](const Node& n) { return n.op == op; });
 }
 
-bool close(std::complex<long double> a, std::complex<long double> b, double tolerance) {
+// Relative closeness. When one side is exactly 0 the other is only rounding away from it if it
+// is below tolerance * 1e-3 (sin(pi) is about 1e-19 in long double); pi/10^12 is not 0, and
+// pi * 10^-20 is not 3.14159 * 10^-20.
+bool close(std::complex<long double> a, std::complex<long double> b, double tolerance, bool zero_side = false) {
   if (std::isinf(a.real()) || std::isinf(b.real()))
     return a.real() == b.real() && std::fabs(a.imag()) < 1e-12L && std::fabs(b.imag()) < 1e-12L;
-  return std::abs(a - b) <= tolerance * std::max(1.0L, std::abs(b));
+  const long double floor = zero_side ? 1e-3L : 0.0L;
+  return std::abs(a - b) <= tolerance * std::max({floor, std::abs(a), std::abs(b)});
 }
+
+bool is_zero(const std::optional<Rational>& r) { return r && r->num == 0; }
 
 bool defined(std::complex<long double> z) { return std::isfinite(z.real()) && std::isfinite(z.imag()); }
 
@@ -125,7 +131,7 @@ bool constants_equal(const Expr& a, const Expr& b, Context& c) {
   c.rule = "numeric";
   const auto za = eval_complex(a, {}, c.budget), zb = eval_complex(b, {}, c.budget);
   if (defined(za) && defined(zb)) {
-    if (close(za, zb, c.config.rel_tolerance)) return true;
+    if (close(za, zb, c.config.rel_tolerance, is_zero(ea) || is_zero(eb))) return true;
     c.detail = "numeric values differ beyond rel_tolerance";
     return false;
   }
@@ -166,7 +172,7 @@ bool expressions_equal(const Expr& a, const Expr& b, Context& c) {
     const auto zb = eval_complex(b, c.real_points[static_cast<size_t>(p)], c.budget, &off_b);
     // A pole, or a point outside a real function's domain: not evidence either way.
     if (!defined(za) || !defined(zb) || off_a || off_b) continue;
-    if (!close(za, zb, std::max(c.config.rel_tolerance, 1e-12))) {
+    if (!close(za, zb, std::max(c.config.rel_tolerance, 1e-12), is_zero(ea) || is_zero(eb))) {
       c.detail = "differ at random point " + std::to_string(p);
       return false;
     }
