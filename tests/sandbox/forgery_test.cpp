@@ -131,6 +131,23 @@ INSTANTIATE_TEST_SUITE_P(Judge, Forgery, testing::ValuesIn(forgery_cases()),
                            return name;
                          });
 
+// The suite is not vacuous: with the checker left dumpable (the prctl removed from the harness),
+// read_parent_memory.py does find the expected value in the checker's memory and passes.
+TEST(ForgerySuite, AttacksAreLiveWithoutTheDefense) {
+  const std::string secret = "r1kit_secret_" + harness::make_nonce();
+  const Program program = load({"read_parent_memory.py", test::source_dir() / "tests/sandbox/forgery/read_parent_memory.py"}, secret);
+  const std::string nonce = harness::make_nonce();
+  RunRequest run = harness::make_run(program.request, program.request.tests, nonce);
+  const std::string defense = "if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:";
+  const size_t at = run.source.find(defense);
+  ASSERT_NE(at, std::string::npos) << "the harness no longer makes itself non-dumpable this way";
+  run.source.replace(at, defense.size(), "if False:");
+  const RunResult result = forgery_sandbox().run(run);
+  const std::vector<TestOutcome> outcomes = harness::group_outcomes(result, nonce, 1, true);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].verdict, Verdict::ok) << outcomes[0].detail;
+}
+
 TEST(ForgerySuite, CoversTheIssueList) {
   // Acceptance 1 asks for every forgery the issue lists; keep at least this many attacks.
   int attacks = 0, controls = 0;
