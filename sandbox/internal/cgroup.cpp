@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -67,6 +69,22 @@ std::string own_path(const std::string& controller) {
   return "/";
 }
 
+// Removes group directories r1kit-<pid>-<n> (and their run-* children) of processes that no longer
+// exist: what a crashed caller left behind. Their tasks are gone, so rmdir succeeds.
+void remove_stale_groups(const std::string& base) {
+  std::error_code ec;
+  for (const auto& group : std::filesystem::directory_iterator(base, ec)) {
+    const std::string name = group.path().filename().string();
+    if (name.rfind("r1kit-", 0) != 0) continue;
+    const pid_t owner = pid_t(std::strtol(name.c_str() + 6, nullptr, 10));
+    if (owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
+    for (const auto& run : std::filesystem::directory_iterator(group.path(), ec)) {
+      if (run.is_directory()) ::rmdir(run.path().c_str());
+    }
+    ::rmdir(group.path().c_str());
+  }
+}
+
 // Creates this Sandbox's group directory in one hierarchy, or throws naming what is missing.
 std::string make_group(const std::string& root, const std::string& controller, const std::string& name) {
   const std::string mount = root + "/" + controller;
@@ -76,6 +94,7 @@ std::string make_group(const std::string& root, const std::string& controller, c
   }
   std::string base = mount + own_path(controller);
   if (::access(base.c_str(), F_OK) != 0) base = mount;  // our cgroup is not visible here: use the top
+  remove_stale_groups(base);
   const std::string group = base + "/" + name;
   if (::mkdir(group.c_str(), 0755) != 0 && errno != EEXIST) {
     throw Error(str_cat("sandbox: cgroup v1 ", controller, " hierarchy ", base, " is not writable: ",

@@ -402,7 +402,9 @@ RunResult Worker::run(const Job& job) {
         last_check = Clock::now();
         if (cgroup.cpu_seconds() > l.cpu_time) kill = Kill::cpu;
         // Every process gone but no status (the run's init was killed, e.g. by the OOM killer).
-        if (!out_open && !err_open && cgroup.empty()) break;
+        // G sends its status before it exits: if one was sent, it is waiting on the socket now.
+        pollfd pending{ctl_, POLLIN, 0};
+        if (!out_open && !err_open && cgroup.empty() && ::poll(&pending, 1, 0) == 0) break;
       }
     }
     r.wall_time = seconds_since(start);
