@@ -349,7 +349,8 @@ Decision decide(std::string_view answer, std::string_view reference, const Equiv
     bool equal;
     if (va.kind == Kind::text || vr.kind == Kind::text) {
       c.rule = "text";
-      equal = without_spaces(ca) == without_spaces(cr) && !ca.empty();
+      // Text only equals text: "3 0" does not parse, and is not the number 30.
+      equal = va.kind == vr.kind && without_spaces(ca) == without_spaces(cr) && !ca.empty();
       if (!equal) c.detail = va.kind == vr.kind ? "texts differ" : "one side did not parse as mathematics";
     } else {
       equal = values_equal(va, vr, c);
