@@ -46,6 +46,15 @@ bool is_unit(std::string_view word) {
          word == "kmh" || word == "unit" || word == "cent" || word == "percent";
 }
 
+// Words the lexer reads as mathematics (functions, constants, list separators).
+bool reserved_word(std::string_view word) {
+  static constexpr std::array<std::string_view, 24> kReserved = {
+      "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+      "log", "exp", "abs", "sqrt", "pi", "inf", "infty", "infinity", "and", "asin", "atan", "oo"};
+  return std::find(kReserved.begin(), kReserved.end(), word) != kReserved.end() ||
+         word.substr(0, 3) == "sin" || word.substr(0, 3) == "cos" || word.substr(0, 3) == "tan";
+}
+
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view word) {
   return std::find(list.begin(), list.end(), word) != list.end();
@@ -213,7 +222,12 @@ void strip_units(std::string& s) {
                              (is_space(s[start - 1]) || is_digit(s[start - 1]));
     // Single letters are variables unless spaced off from a number ("5 m" but not "5m"?): both
     // read as a unit only when the word is in the list and follows a space.
-    if (!after_value || !is_unit(word) || (word.size() == 1 && !is_space(s[start - 1]))) return;
+    // Any other lowercase word of 3+ letters after a space ("5 apples", "12 students") is a
+    // word, not a product of variables, unless the lexer gives it a meaning (sin, pi, inf...).
+    const bool plain_word = word.size() >= 3 && is_space(s[start - 1]) && !reserved_word(word) &&
+                            std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    if (!after_value || !(is_unit(word) || plain_word) || (word.size() == 1 && !is_space(s[start - 1])))
+      return;
     if (word == "percent") {
       s.erase(start);
       trim(s);
