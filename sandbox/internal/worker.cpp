@@ -335,102 +335,147 @@ void Worker::stop() {
   dead_ = true;
 }
 
-RunResult Worker::run(const Job& job) {
-  RunResult r;
-  const Limits& l = job.limits;
-  const std::string seq = std::to_string(next_seq_++);
+namespace {
+
+// One run on one worker, from sending the request to the verdict. Sandbox failures are thrown as
+// SandboxFailure (or set `failure`) and become SANDBOX_ERROR in Worker::run.
+struct Session {
+  int ctl;
+  int log_fd;
+  std::string seq;
+  const Limits& limits;
+  RunCgroup cgroup;
+  Fd out_r, err_r;
+  RunResult result;
+  Clock::time_point start;
   Kill kill = Kill::none;
-  std::optional<int> status;
-  std::string failure;
-  try {
-    RunCgroup cgroup(*spec_.cgroups, l.memory_mb << 20, l.max_processes + 1);  // + G, the run's init
+  std::optional<int> status;   // the program's wait status, from G's "X" message
+  std::string failure;         // non-empty: SANDBOX_ERROR
+  bool attached = false, out_open = true, err_open = true, worker_dead = false;
+
+  Session(int ctl_fd, int log, std::string run_seq, const CgroupSet& set, const Limits& l)
+      : ctl(ctl_fd), log_fd(log), seq(std::move(run_seq)), limits(l),
+        cgroup(set, l.memory_mb << 20, l.max_processes + 1) {}  // + G, the run's init
+
+  // Sends the request: the header and blobs in a memfd, stdin in another, the output pipes.
+  void send_request(const Job& job) {
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
       throw SandboxFailure(str_cat("pipe2: ", std::strerror(errno)));
     }
-    Fd out_r(out_pipe[0]), out_w(out_pipe[1]), err_r(err_pipe[0]), err_w(err_pipe[1]);
+    out_r = Fd(out_pipe[0]);
+    err_r = Fd(err_pipe[0]);
+    Fd out_w(out_pipe[1]), err_w(err_pipe[1]);
     ::fcntl(out_r.fd, F_SETFL, O_NONBLOCK);
     ::fcntl(err_r.fd, F_SETFL, O_NONBLOCK);
-    std::vector<std::string_view> parts;
     const std::string header = request_header(job);
-    parts.push_back(header);
-    parts.push_back(job.program);
+    std::vector<std::string_view> parts = {header, job.program};
     if (job.files != nullptr) {
       for (const File& f : *job.files) parts.push_back(f.content);
     }
-    Fd request = memfd_with(parts), input = memfd_with({job.stdin_data});
-    const auto start = Clock::now();
-    send_with_fds(ctl_, "R " + seq, {request.fd, input.fd, out_w.fd, err_w.fd});
-    request.reset(), input.reset(), out_w.reset(), err_w.reset();
+    const Fd request = memfd_with(parts), input = memfd_with({job.stdin_data});
+    start = Clock::now();
+    send_with_fds(ctl, "R " + seq, {request.fd, input.fd, out_w.fd, err_w.fd});
+  }
 
-    bool attached = false, out_open = true, err_open = true;
+  void drain_outputs() {
+    if (out_open) out_open = drain(out_r.fd, result.stdout_data, result.stdout_truncated, limits.output_bytes);
+    if (err_open) err_open = drain(err_r.fd, result.stderr_data, result.stderr_truncated, limits.output_bytes);
+  }
+
+  // "P seq": move G into the run's cgroups and let it go; "X seq status"; "E seq why".
+  void on_message() {
+    const Message m = receive(ctl);
+    if (m.eof) {
+      worker_dead = true;
+      failure = "the worker died: " + read_log(log_fd);
+      return;
+    }
+    const size_t a = m.text.find(' '), b = m.text.find(' ', a + 1);
+    if (m.text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1) != seq) return;  // stale
+    const std::string rest = b == std::string::npos ? "" : m.text.substr(b + 1);
+    if (m.text[0] == 'P') {
+      try {
+        cgroup.attach(m.pid);
+      } catch (const SandboxFailure&) {
+        ::kill(m.pid, SIGKILL);  // never let it run outside its cgroups
+        throw;
+      }
+      send_with_fds(ctl, "G " + seq, {});
+      attached = true;
+    } else if (m.text[0] == 'X') {
+      status = std::stoi(rest);
+    } else if (m.text[0] == 'E') {
+      failure = "the worker failed to start the program: " + rest;
+    }
+  }
+
+  // Until the program ended (status and both pipes at EOF) or a limit or failure ended the run.
+  void wait_for_end() {
     auto last_check = start;
     while (failure.empty() && kill == Kill::none && !(status && !out_open && !err_open)) {
       const double elapsed = seconds_since(start);
-      if (elapsed >= l.wall_time) {
+      if (elapsed >= limits.wall_time) {
         kill = Kill::wall;
-        break;
+        return;
       }
-      pollfd fds[3] = {{ctl_, POLLIN, 0}, {out_open ? out_r.fd : -1, POLLIN, 0},
-                       {err_open ? err_r.fd : -1, POLLIN, 0}};
-      const int timeout_ms = int(std::clamp((l.wall_time - elapsed) * 1000.0 + 1.0, 1.0, 20.0));
-      ::poll(fds, 3, timeout_ms);
-      if (fds[1].revents != 0) out_open = drain(out_r.fd, r.stdout_data, r.stdout_truncated, l.output_bytes);
-      if (fds[2].revents != 0) err_open = drain(err_r.fd, r.stderr_data, r.stderr_truncated, l.output_bytes);
-      if (r.stdout_truncated || r.stderr_truncated) kill = Kill::output;
-      if (fds[0].revents != 0) {
-        const Message m = receive(ctl_);
-        if (m.eof) {
-          dead_ = true;
-          failure = "the worker died: " + read_log(log_fd_);
-          break;
-        }
-        const size_t a = m.text.find(' '), b = m.text.find(' ', a + 1);
-        if (m.text.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1) != seq) continue;
-        const std::string rest = b == std::string::npos ? "" : m.text.substr(b + 1);
-        if (m.text[0] == 'P') {
-          cgroup.attach(m.pid);
-          send_with_fds(ctl_, "G " + seq, {});
-          attached = true;
-        } else if (m.text[0] == 'X') {
-          status = std::stoi(rest);
-        } else if (m.text[0] == 'E') {
-          failure = "the worker failed to start the program: " + rest;
-        }
-      }
+      pollfd fds[3] = {{ctl, POLLIN, 0}, {out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
+      ::poll(fds, 3, int(std::clamp((limits.wall_time - elapsed) * 1000.0 + 1.0, 1.0, 20.0)));
+      if (fds[1].revents != 0 || fds[2].revents != 0) drain_outputs();
+      if (result.stdout_truncated || result.stderr_truncated) kill = Kill::output;
+      if (fds[0].revents != 0) on_message();
       if (attached && !status && seconds_since(last_check) >= 0.02) {
         last_check = Clock::now();
-        if (cgroup.cpu_seconds() > l.cpu_time) kill = Kill::cpu;
+        if (cgroup.cpu_seconds() > limits.cpu_time) kill = Kill::cpu;
         // Every process gone but no status (the run's init was killed, e.g. by the OOM killer).
         // G sends its status before it exits: if one was sent, it is waiting on the socket now.
-        pollfd pending{ctl_, POLLIN, 0};
-        if (!out_open && !err_open && cgroup.empty() && ::poll(&pending, 1, 0) == 0) break;
+        pollfd pending{ctl, POLLIN, 0};
+        if (!out_open && !err_open && cgroup.empty() && ::poll(&pending, 1, 0) == 0) return;
       }
     }
-    r.wall_time = seconds_since(start);
+  }
+
+  // Kills what is left, collects the rest of the output and the cgroup's figures, decides.
+  void finish() {
+    result.wall_time = seconds_since(start);
     if (!attached && failure.empty()) {
-      dead_ = true;  // the server never took the run: do not trust this worker again
+      worker_dead = true;  // the server never took the run: do not trust this worker again
       failure = "the worker did not start the run within the wall limit";
     }
     if (!cgroup.kill_all() && failure.empty()) failure = "processes of the run survived SIGKILL for 5 s";
     for (int i = 0; i < 100 && (out_open || err_open); ++i) {
       pollfd fds[2] = {{out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
       ::poll(fds, 2, 10);
-      if (out_open) out_open = drain(out_r.fd, r.stdout_data, r.stdout_truncated, l.output_bytes);
-      if (err_open) err_open = drain(err_r.fd, r.stderr_data, r.stderr_truncated, l.output_bytes);
+      drain_outputs();
     }
     const CgroupStats stats = cgroup.stats();
-    r.cpu_time = stats.cpu_seconds;
-    r.memory_peak = stats.memory_peak;
-    if (failure.empty()) decide(r, kill, status, stats, l);
+    result.cpu_time = stats.cpu_seconds;
+    result.memory_peak = stats.memory_peak;
+    if (failure.empty()) decide(result, kill, status, stats, limits);
+  }
+};
+
+}  // namespace
+
+RunResult Worker::run(const Job& job) {
+  std::string failure;
+  RunResult result;
+  try {
+    Session session(ctl_, log_fd_, std::to_string(next_seq_++), *spec_.cgroups, job.limits);
+    session.send_request(job);
+    session.wait_for_end();
+    session.finish();
+    dead_ = dead_ || session.worker_dead;
+    failure = session.failure;
+    result = std::move(session.result);
   } catch (const SandboxFailure& e) {
     failure = e.what();
   }
   if (!failure.empty()) {
-    r.verdict = Verdict::sandbox_error;
-    r.detail = failure;
+    result.verdict = Verdict::sandbox_error;
+    result.detail = failure;
   }
-  return r;
+  return result;
 }
 
 bool Worker::alive() {
