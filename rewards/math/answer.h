@@ -26,7 +26,9 @@ struct Extraction {
 
 // The final answer of `summary` (the text after </think>): the last complete \boxed{...} or
 // \fbox{...} (brace-balanced), else the configured pattern's last match, else the last number.
-// nullopt when there is none (an unclosed box counts as none).
+// nullopt when there is none (an unclosed box counts as none). Throws r1::Error naming
+// accuracy.answer_pattern when the pattern is not valid RE2 or has no capture group (it is
+// compiled once per thread and pattern, never per call).
 std::optional<Extraction> extract_answer(std::string_view summary, const ExtractConfig& config);
 
 struct EquivalenceConfig {
