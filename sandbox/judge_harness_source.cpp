@@ -38,8 +38,8 @@ IGNORED_SIGNALS = (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
                    signal.SIGUSR1, signal.SIGUSR2, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 RUNNER_CODE = r'''
-import builtins, json, os, struct, sys
-rfd, wfd = int(sys.argv[1]), int(sys.argv[2])
+import builtins, json, os, resource, struct, sys
+rfd, wfd = RUNNER_FDS if "RUNNER_FDS" in globals() else (int(sys.argv[1]), int(sys.argv[2]))
 read, write, loads, dumps, pack, unpack = os.read, os.write, json.loads, json.dumps, struct.pack, struct.unpack
 BaseExc, Exc, MAX_DEPTH = BaseException, Exception, 100
 PLAIN = (type(None), bool, int, float, str)
@@ -98,8 +98,15 @@ def describe(error):
 
 handles = []
 program = {"__name__": "__solution__", "__builtins__": builtins}
+load = recv()
+# Below the run's cgroup limit (memory_mb + 128, judge_harness.cpp), so that a big allocation is a
+# MemoryError (MEMORY_LIMIT) rather than an OOM kill. Address space, not resident memory: a
+# program with many threads (64 MB malloc arenas each) may meet it early.
+_, hard = resource.getrlimit(resource.RLIMIT_AS)
+memory = load["memory_bytes"] if hard == resource.RLIM_INFINITY else min(load["memory_bytes"], hard)
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 try:
-    exec(compile(recv()["source"], "<program>", "exec"), program)
+    exec(compile(load["source"], "<program>", "exec"), program)
 except BaseExc as error:
     send({"load_error": describe(error)})
     os._exit(0)
@@ -238,28 +245,63 @@ def usage(pid):
 
 
 class Runner:
-    """The untrusted interpreter: started fresh, loaded with the program, then called."""
+    """The untrusted interpreter. The first one is forked before the checker reads the tests (its
+    memory holds none of them); a restart, after the tests are in memory, is fork + execve of a
+    fresh interpreter. Only trusted code runs in it until it receives the program."""
 
-    def __init__(self, source, limits, budget):
-        self.limits, self.budget, self.status, self.fatal = limits, budget, None, None
-        self.rss_peak = 0
+    def __init__(self, fresh):
+        self.status, self.fatal, self.rss_peak = None, None, 0
+        self.limits, self.budget = None, None
         to_runner, self._from_checker = os.pipe()
         self._from_runner, to_checker = os.pipe()
-        exec_error, exec_report = os.pipe()  # closed by a successful execve, else says why not
+        exec_error, exec_report = os.pipe()  # closed by a successful execve (or _exit), else says why not
         self.pid = os.fork()
-        if self.pid == 0:  # the child runs only this trusted code before execve
+        if self.pid == 0:  # never returns into the checker's code, whatever the program raises
             try:
-                self._exec(to_runner, to_checker)
+                self._child(to_runner, to_checker, exec_report, fresh)
             except BaseException as error:
-                os.write(exec_report, repr(error).encode()[:1000])
-            os._exit(127)
+                try:
+                    os.write(exec_report, repr(error).encode()[:1000])
+                except BaseException:
+                    pass
+            finally:
+                os._exit(127)
         for fd in (to_runner, to_checker, exec_report):
             os.close(fd)
         with os.fdopen(exec_error, "rb") as f:
-            why = f.read()
+            why = f.read() if fresh else b""
         if why:
             self.kill()
             raise HarnessError("could not start the runner: %s" % why.decode(errors="replace"))
+
+    def _child(self, to_runner, to_checker, exec_report, fresh):
+        for number in IGNORED_SIGNALS + (signal.SIGALRM,):  # ignored signals survive execve
+            signal.signal(number, signal.SIG_DFL)
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        # Every other fd goes (the run's stdin with the tests, the report): the runner keeps two pipes.
+        keep = sorted({0, 1, 2, to_runner, to_checker} | (set() if fresh else {exec_report}))
+        for low, high in zip(keep, keep[1:] + [65536]):
+            os.closerange(low + 1, high)
+        try:  # the runner, not the checker, is the one the OOM killer picks (best effort)
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+        except OSError:
+            pass
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again (as after an execve): its own memory is no secret
+        if fresh:
+            for fd in (to_runner, to_checker):
+                os.set_inheritable(fd, True)
+            os.execv(sys.executable, [sys.executable, "-I", "-c", RUNNER_CODE, str(to_runner), str(to_checker)])
+        os.close(exec_report)
+        exec(RUNNER_CODE, {"__name__": "__runner__", "RUNNER_FDS": (to_runner, to_checker)})
+
+    def load(self, source, limits, budget):
+        """Sends the program; returns once it is loaded (Fatal if it fails to)."""
+        self.limits, self.budget = limits, budget
         try:
             self._load(source)
         except Fatal:
@@ -267,7 +309,7 @@ class Runner:
             raise
 
     def _load(self, source):
-        self._send({"source": source})
+        self._send({"source": source, "memory_bytes": (self.limits["memory_mb"] + 64) << 20})
         reply = self._receive()
         if type(reply) is dict and "load_error" in reply:
             error = reply["load_error"] if type(reply["load_error"]) is dict else {}
@@ -280,35 +322,6 @@ class Runner:
             raise Fatal("RUNTIME_ERROR", "malformed load reply")
         self.functions = [n for n in reply["functions"] if type(n) is str and n.isidentifier()]
         self.modules = reply["modules"]
-
-    def _exec(self, to_runner, to_checker):
-        for number in IGNORED_SIGNALS + (signal.SIGALRM,):  # ignored signals survive execve
-            signal.signal(number, signal.SIG_DFL)
-        os.setsid()
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        for fd in (to_runner, to_checker):
-            os.set_inheritable(fd, True)
-        # Python's own fds are close-on-exec; this also closes any inherited from outside.
-        keep = sorted({0, 1, 2, to_runner, to_checker})
-        for low, high in zip(keep, keep[1:] + [65536]):
-            os.closerange(low + 1, high)
-        try:  # the runner, not the checker, is the one the OOM killer picks (best effort)
-            with open("/proc/self/oom_score_adj", "w") as f:
-                f.write("1000")
-        except OSError:
-            pass
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        # Below the run's cgroup limit (memory_mb + 128, judge_harness.cpp), so that a big allocation
-        # is a MemoryError (MEMORY_LIMIT) rather than an OOM kill. Address space, not resident
-        # memory: a program with many threads (64 MB malloc arenas each) may meet it early.
-        memory = (self.limits["memory_mb"] + 64) << 20
-        if hard != resource.RLIM_INFINITY:
-            memory = min(memory, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.execv(sys.executable, [sys.executable, "-I", "-c", RUNNER_CODE, str(to_runner), str(to_checker)])
 
     def kill(self):
         if self.status is None:
@@ -463,11 +476,14 @@ def _alarm(signum, frame):
 
 
 def start_runner(state):
-    """A fresh runner with the program loaded. Only the run's first start failing is the judge's
-    problem (HarnessError); a later one may be the program's doing (its leftover processes)."""
+    """A runner with the program loaded: the pre-forked one first, later fresh ones. Only the run's
+    first start failing is the judge's problem (HarnessError); a later one may be the program's
+    doing (its leftover processes)."""
     state["budget"]["cpu_start"] = 0.0
     try:
-        state["runner"] = Runner(state["source"], state["limits"], state["budget"])
+        runner, state["spare"] = state["spare"] or Runner(fresh=True), None
+        runner.load(state["source"], state["limits"], state["budget"])
+        state["runner"] = runner
     except Fatal as fatal:
         state["load_fatal"] = fatal
         raise
@@ -477,7 +493,7 @@ def start_runner(state):
         raise Fatal("RUNTIME_ERROR", "could not restart the program: %s" % error)
     finally:
         state["starts"] += 1
-    return state["runner"]
+    return runner
 
 
 def run_test(test, state):
@@ -550,7 +566,14 @@ def read_request():
 
 
 def main():
+    # Non-dumpable: /proc/<pid>/mem, /proc/<pid>/fd and ptrace are closed to the (capability-less)
+    # runner, so it can read neither the tests nor the report pipe.
+    dumpable_error = ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) and ctypes.get_errno()
     out = os.dup(1)  # the only handle on the report: non-inheritable, never given to the runner
+    # Forked before the tests are read, so nothing of them is in its memory: the sandbox hands the
+    # run its stdin as an fd nobody has read (a memfd, sandbox/internal/fork_server.cpp), and
+    # tests/sandbox/forgery/read_own_memory.py checks that the program cannot find them.
+    spare = Runner(fresh=False)
     null = os.open(os.devnull, os.O_RDWR)
     request = read_request()
     for fd in (0, 1, 2):  # test code that prints cannot disturb the report
@@ -562,17 +585,17 @@ def main():
         while line:
             line = line[os.write(out, line):]
 
-    # Non-dumpable: /proc/<pid>/mem, /proc/<pid>/fd and ptrace are closed to the (capability-less)
-    # runner, so it can read neither the tests nor the report pipe.
-    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
-        record(harness_error="prctl(PR_SET_DUMPABLE, 0) failed: errno %d" % ctypes.get_errno())
+    if dumpable_error:
+        spare.kill()
+        record(harness_error="prctl(PR_SET_DUMPABLE, 0) failed: errno %d" % dumpable_error)
         os._exit(0)
     sys.path[:] = [p for p in sys.path if p and os.path.isdir(p) and not os.access(p, os.W_OK)]
     signal.signal(signal.SIGALRM, _alarm)
     for number in IGNORED_SIGNALS:  # the runner may send them; only SIGKILL/SIGSTOP still stop us
         signal.signal(number, signal.SIG_IGN)
     state = {"limits": request["limits"], "budget": {"deadline": 0.0, "cpu_start": 0.0},
-             "source": request["source"], "runner": None, "load_fatal": None, "index": 0, "starts": 0}
+             "source": request["source"], "runner": None, "spare": spare, "load_fatal": None, "index": 0,
+             "starts": 0}
     reported = 0
     try:
         for index, test in enumerate(request["tests"]):
@@ -585,8 +608,9 @@ def main():
     except HarnessError as error:
         record(harness_error="test %d: %s" % (state["index"], error))
         os._exit(0)
-    if state["runner"] is not None:
-        state["runner"].kill()
+    for runner in (state["runner"], state["spare"]):
+        if runner is not None:
+            runner.kill()
     record(end=True, reported=reported)
     os._exit(0)
 

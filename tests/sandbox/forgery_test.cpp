@@ -11,6 +11,8 @@
 // each judgement the host must show no leftovers (tests/sandbox/host_check.h).
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -131,21 +133,39 @@ INSTANTIATE_TEST_SUITE_P(Judge, Forgery, testing::ValuesIn(forgery_cases()),
                            return name;
                          });
 
-// The suite is not vacuous: with the checker left dumpable (the prctl removed from the harness),
-// read_parent_memory.py does find the expected value in the checker's memory and passes.
-TEST(ForgerySuite, AttacksAreLiveWithoutTheDefense) {
-  const std::string secret = "r1kit_secret_" + harness::make_nonce();
-  const Program program = load({"read_parent_memory.py", test::source_dir() / "tests/sandbox/forgery/read_parent_memory.py"}, secret);
+// Runs forgery `file` through a harness weakened by `weaken` (its source edited); returns the
+// one test's outcome.
+TestOutcome outcome_with_weakened_harness(const std::string& file,
+                                          const std::function<void(std::string& harness_source)>& weaken) {
+  const Program program = load({file, test::source_dir() / "tests/sandbox/forgery" / file},
+                               "r1kit_secret_" + harness::make_nonce());
   const std::string nonce = harness::make_nonce();
-  RunRequest run = harness::make_run(program.request, program.request.tests, nonce);
-  const std::string defense = "if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:";
-  const size_t at = run.source.find(defense);
-  ASSERT_NE(at, std::string::npos) << "the harness no longer makes itself non-dumpable this way";
-  run.source.replace(at, defense.size(), "if False:");
-  const RunResult result = forgery_sandbox().run(run);
-  const std::vector<TestOutcome> outcomes = harness::group_outcomes(result, nonce, 1, true);
-  ASSERT_EQ(outcomes.size(), 1u);
-  EXPECT_EQ(outcomes[0].verdict, Verdict::ok) << outcomes[0].detail;
+  RunRequest run = harness::make_run(program.request, std::span(program.request.tests).first(1), nonce);
+  weaken(run.source);
+  const std::vector<TestOutcome> outcomes = harness::group_outcomes(forgery_sandbox().run(run), nonce, 1, true);
+  return outcomes.at(0);
+}
+
+void cut(std::string& text, const std::string& piece, const std::string& replacement) {
+  const size_t at = text.find(piece);
+  ASSERT_NE(at, std::string::npos) << "the harness changed; update this test: " << piece;
+  text.replace(at, piece.size(), replacement);
+}
+
+// The suite is not vacuous: each defense removed, its attack passes. Without the non-dumpable
+// checker, read_parent_memory.py finds the expected value in the checker's memory; with the first
+// runner forked after the tests are read, read_own_memory.py finds it in its own.
+TEST(ForgerySuite, AttacksAreLiveWithoutTheDefense) {
+  TestOutcome outcome = outcome_with_weakened_harness("read_parent_memory.py", [](std::string& h) {
+    cut(h, "ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) and ctypes.get_errno()", "0");
+  });
+  EXPECT_EQ(outcome.verdict, Verdict::ok) << outcome.detail;
+  outcome = outcome_with_weakened_harness("read_own_memory.py", [](std::string& h) {
+    const std::string fork = "    spare = Runner(fresh=False)\n", read = "    request = read_request()\n";
+    cut(h, fork, "");
+    cut(h, read, read + fork);
+  });
+  EXPECT_EQ(outcome.verdict, Verdict::ok) << outcome.detail;
 }
 
 TEST(ForgerySuite, CoversTheIssueList) {
