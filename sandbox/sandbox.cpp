@@ -51,6 +51,7 @@ void check_request(const RunRequest& request) {
   check_positive(double(l.open_files), "open_files");
   check_positive(double(l.output_bytes), "output_bytes");
   check_positive(double(l.tmp_size_mb), "tmp_size_mb");
+  check_positive(double(l.stack_mb), "stack_mb");
   for (const File& f : request.files) {
     const bool bad = f.name.empty() || f.name[0] == '/' || f.name.find('\0') != std::string::npos ||
                      f.name.back() == '/' || ("/" + f.name + "/").find("/../") != std::string::npos ||
@@ -151,6 +152,7 @@ std::shared_ptr<const Compiled> Sandbox::Impl::compile_uncached(const std::strin
   job.limits.open_files = 256;
   job.limits.output_bytes = int64_t(256) << 20;
   job.limits.tmp_size_mb = 512;
+  job.limits.stack_mb = 64;
   RunResult run = run_job(job);
   auto out = std::make_shared<Compiled>();
   if (run.verdict == Verdict::ok) {

@@ -45,6 +45,7 @@ struct Limits {
   int64_t open_files = 64;             // RLIMIT_NOFILE
   int64_t output_bytes = 1 << 20;      // captured per stream; beyond it: OUTPUT_LIMIT, truncated
   int64_t tmp_size_mb = 64;            // size of the private /tmp and working directory
+  int64_t stack_mb = 64;               // RLIMIT_STACK (a C++ stack overflow is then a SIGSEGV)
 };
 
 // An extra file placed in the run's private working directory before the program starts.

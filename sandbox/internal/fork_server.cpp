@@ -174,7 +174,12 @@ def program(head, blob, fds):
         resource.setrlimit(resource.RLIMIT_FSIZE, (head['fsize'], head['fsize']))
         resource.setrlimit(resource.RLIMIT_NOFILE, (head['nofile'], head['nofile']))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_STACK, (head['stack'], head['stack']))
+        # Python ignores SIGXFSZ (and SIGPIPE); the sandbox wants a file past the limit to end the
+        # run, and an exec'd program to start with default signals as from a shell.
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        if head['kind'] != 'python':
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.chdir(WORK)
         os.environ['PWD'] = WORK
         os.setsid()

@@ -174,7 +174,7 @@ std::string request_header(const Job& job) {
       // RLIMIT_CPU is a per-process backstop one second above the limit; the host enforces the
       // limit itself over all of the run's processes (cpuacct).
       {"cpu_s", int64_t(std::ceil(l.cpu_time)) + 1}, {"fsize", l.file_size_mb << 20},
-      {"nofile", l.open_files}};
+      {"nofile", l.open_files}, {"stack", l.stack_mb << 20}};
   return head.dump() + "\n";
 }
 
@@ -272,6 +272,12 @@ void Worker::start() {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::dup2(ctl, 3);
+    // Nothing of the caller's signal state reaches the sandbox: no blocked or ignored signals
+    // (a blocked SIGXCPU or an ignored SIGPIPE would change how programs end).
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
     char go = 0;
     if (::unshare(CLONE_NEWUSER) != 0 || ::write(up, "u", 1) != 1 || ::read(down, &go, 1) != 1) ::_exit(125);
     if (::syscall(SYS_setresgid, 0, 0, 0) != 0 || ::syscall(SYS_setresuid, 0, 0, 0) != 0 ||

@@ -3,6 +3,7 @@
 // many calling threads, replacement of a dead worker), configuration refusals, to_json.
 // The hostile programs are in adversarial_test.cpp.
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -316,6 +317,30 @@ TEST(SandboxPool, ReplacesAWorkerThatDied) {
     EXPECT_EQ(r.verdict, Verdict::ok) << show(r);
     EXPECT_EQ(r.stdout_data, "alive\n");
   }
+}
+
+TEST(SandboxPool, ProgramsStartWithDefaultSignals) {
+  // The caller's blocked and ignored signals do not reach the programs.
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGXCPU);
+  sigaddset(&block, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+  struct sigaction ignore {}, old_usr1 {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGUSR1, &ignore, &old_usr1);
+  SandboxConfig config;
+  config.num_workers = 1;
+  Sandbox sandbox(config);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGUSR1, &old_usr1, nullptr);
+  RunRequest req;
+  req.language = Language::cpp;
+  req.source = "#include <fstream>\n#include <iostream>\n#include <string>\nint main() { std::ifstream f(\"/proc/self/status\");"
+               " for (std::string l; std::getline(f, l);) if (l.rfind(\"SigBlk\", 0) == 0 || l.rfind(\"SigIgn\", 0) == 0)"
+               " std::cout << l << '\\n'; }\n";
+  const RunResult r = sandbox.run(req);
+  EXPECT_EQ(r.stdout_data, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n") << show(r);
 }
 
 TEST(SandboxConfigTest, RefusesWhatItCannotProvide) {
