@@ -3,11 +3,12 @@
 # sandboxed program; sandbox/judge_harness.cpp writes its request and reads its report, and
 # docs/sandbox.md "Judging" explains the design. Embedded into the library by embed.py.
 #
-# This process is the CHECKER. It never executes program code. It reads one JSON request on stdin
-# (program source, tests, limits, a random nonce), makes itself non-dumpable (so nothing in the
-# sandbox can read its memory, its fds or ptrace it), and starts a RUNNER: fork + execve of a fresh
-# interpreter, so none of this process's memory (the tests) reaches it, holding only a request and
-# a response pipe. The runner loads the program and serves calls; results cross as tagged plain
+# This process is the CHECKER. It never executes program code. It makes itself non-dumpable (so
+# nothing in the sandbox can read its memory, its fds or ptrace it), forks the first RUNNER before
+# it reads its JSON request on stdin (program source, tests, limits, a random nonce), so the
+# runner's memory holds none of the tests; a later runner is fork + execve of a fresh interpreter,
+# for the same reason. A runner holds only a request and a response pipe; it loads the program and
+# serves calls; results cross as tagged plain
 # data and are rebuilt here as real Python values, so no program object (with a forged __eq__,
 # __bool__, ...) ever exists on this side. Each test runs here with proxies standing in for the
 # program's functions. Records (nonce, test, verdict, detail) go to a private copy of fd 1 that
