@@ -93,7 +93,8 @@ std::string number_rule(const Expr& a, const Expr& b, const Rational& ra, const 
 
 // Last resort when evaluation cannot tell: the same expression tree, printed, is the same value.
 bool identical(const Expr& a, const Expr& b, Context& c, std::string_view why) {
-  if (print(a, c.names) == print(b, c.names)) {
+  const bool printable = a.nodes.size() <= kMaxPrinted && b.nodes.size() <= kMaxPrinted;
+  if (printable && print(a, c.names) == print(b, c.names)) {
     c.rule = "identical";
     return true;
   }
@@ -209,7 +210,7 @@ bool equations_equal(const Value& a, const Value& b, Context& c) {
   }
   if (valid >= kMinPoints) return true;
   // Constant or nowhere-defined equations (3 = 3, \infty x = 2): equal only when written alike.
-  if (print(a, c.names) == print(b, c.names)) return c.rule = "identical", true;
+  if (identical(a.expr, b.expr, c, "") && identical(a.rhs, b.rhs, c, "")) return c.rule = "identical", true;
   c.detail = "equations could not be evaluated";
   return false;
 }

@@ -129,6 +129,8 @@ std::optional<uint64_t> eval_modular(const Expr& e, const std::vector<Rational>&
 // only for positive x, y.
 std::complex<long double> eval_complex(const Expr& e, const std::vector<long double>& point,
                                        Budget& budget, bool* off_domain = nullptr);
+// Expressions of more nodes than this print as a summary ("<expression of N nodes>").
+constexpr size_t kMaxPrinted = 4096;
 std::string print(const Expr& e, const Names& names);
 std::string print(const Value& v, const Names& names);
 

@@ -309,6 +309,7 @@ class Parser {
   }
 
   int32_t exponent() {
+    Guard g(depth_);
     if (pos_ < hi_ && at(pos_).kind == Tok::minus) {
       ++pos_;
       return node(Op::neg, exponent());

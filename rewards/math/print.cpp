@@ -81,7 +81,10 @@ void print_items(const Value& v, const Names& names, std::string& out, char sep 
 }  // namespace
 
 std::string print(const Expr& e, const Names& names) {
+  // print_node recurses once per tree level; a long chain (x+x+...+x) is as deep as it is long,
+  // so big trees are summarized instead of risking the stack (identity checks refuse them).
   std::string out;
+  if (e.nodes.size() > kMaxPrinted) return "<expression of " + std::to_string(e.nodes.size()) + " nodes>";
   if (!e.empty()) print_node(e, e.root, names, out);
   return out;
 }

@@ -207,9 +207,23 @@ TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
   const std::string deep = std::string(100000, '(') + "1" + std::string(100000, ')');
   const Decision nested = decide(deep, "1", config);
   EXPECT_NE(nested.outcome, Outcome::equivalent);  // too deep to parse: compared as text
+  for (const char* unit : {"-", "\\sqrt{", "x^", "x^-", "\\frac{1}{", "\\sin ", "|", "\\{"}) {
+    std::string repeated;
+    for (int i = 0; i < 100000; ++i) repeated += unit;
+    EXPECT_NE(decide(repeated + "2", "2", config).outcome, Outcome::equivalent) << unit;
+  }
   EXPECT_EQ(decide("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}", config).outcome, Outcome::different);
   EXPECT_EQ(decide("10^{100000}", "10^{100000}", config).outcome, Outcome::equivalent);
   EXPECT_EQ(decide("1e999", "1e998", config).outcome, Outcome::different);
+  // A chain as deep as it is long: printed as a summary, never recursed into 60,000 levels.
+  std::string chain = "x";
+  for (int i = 1; i < 60000; ++i) chain += "+x";
+  EquivalenceConfig patient;
+  patient.deadline_ms = 10000.0;
+  const Decision long_sum = decide(chain, "60000x", patient);
+  EXPECT_EQ(long_sum.outcome, Outcome::equivalent) << long_sum.detail;
+  EXPECT_EQ(long_sum.answer_normal, "<expression of 119999 nodes>");
+  EXPECT_EQ(decide(chain, "59999x", patient).outcome, Outcome::different);
 }
 
 TEST(MathThreads, SameDecisionsFromSeveralThreads) {
