@@ -8,9 +8,8 @@
 # it reads its JSON request on stdin (program source, tests, limits, a random nonce), so the
 # runner's memory holds none of the tests; a later runner is fork + execve of a fresh interpreter,
 # for the same reason. A runner holds only a request and a response pipe; it loads the program and
-# serves calls; results cross as tagged plain
-# data and are rebuilt here as real Python values, so no program object (with a forged __eq__,
-# __bool__, ...) ever exists on this side. Each test runs here with proxies standing in for the
+# serves calls; results cross as tagged plain data and are rebuilt here as real Python values, so
+# no program object (with a forged __eq__, __bool__, ...) ever exists on this side. Each test runs here with proxies standing in for the
 # program's functions. Records (nonce, test, verdict, detail) go to a private copy of fd 1 that
 # the runner has no handle on; the judge accepts only a complete report that ends with the final
 # record (fail closed).
