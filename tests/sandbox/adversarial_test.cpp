@@ -154,8 +154,12 @@ TEST_P(Adversarial, GetsItsVerdictAndLeavesTheHostClean) {
     EXPECT_LE(elapsed, request.limits.wall_time + (p.language == Language::cpp ? 15.0 : 1.5)) << shown;
     EXPECT_EQ(r.stdout_data.find("ESCAPED"), std::string::npos) << shown;
     EXPECT_EQ(r.stderr_data.find("ESCAPED"), std::string::npos) << shown;
-    if (p.keys.count("exit")) EXPECT_EQ(r.exit_code, std::stoi(p.keys.at("exit"))) << shown;
-    if (p.keys.count("signal")) EXPECT_EQ(r.signal, std::stoi(p.keys.at("signal"))) << shown;
+    if (p.keys.count("exit")) {
+      EXPECT_EQ(r.exit_code, std::stoi(p.keys.at("exit"))) << shown;
+    }
+    if (p.keys.count("signal")) {
+      EXPECT_EQ(r.signal, std::stoi(p.keys.at("signal"))) << shown;
+    }
     const std::vector<std::string> leftovers = test::host_leftovers(before);
     EXPECT_TRUE(leftovers.empty()) << p.file << " left on the host:\n" << ::testing::PrintToString(leftovers);
   }
