@@ -104,7 +104,8 @@ std::set<std::string> find_run_cgroups() {
 }
 
 std::vector<fs::path> marker_dirs(const std::vector<fs::path>& extra) {
-  std::vector<fs::path> dirs = {"/", "/tmp", "/var/tmp", "/dev/shm", "/etc", "/usr", "/root",
+  std::vector<fs::path> dirs = {"/",        "/tmp",     "/var/tmp", "/dev/shm", "/dev", "/etc",
+                                "/usr",     "/usr/bin", "/usr/lib", "/root",    "/home", "/work",
                                 fs::current_path()};
   dirs.insert(dirs.end(), extra.begin(), extra.end());
   return dirs;

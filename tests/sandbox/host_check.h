@@ -5,7 +5,8 @@
 //     host uid (host_uid + 1) or by the sandbox's (host_uid) without being a worker (bwrap or the
 //     fork server directly under bwrap), or carrying kMarker in their cmdline or environ;
 //   - files: new names containing kMarker in the directories programs try to write to (/, /tmp,
-//     /var/tmp, /dev/shm, /etc, /usr, /root, the test's cwd, and any extra directories given);
+//     /var/tmp, /dev/shm, /dev, /etc, /usr, /usr/bin, /usr/lib, /root, /home, /work, the test's
+//     cwd, and any extra directories given);
 //   - mounts: /proc/self/mountinfo differs from the snapshot;
 //   - cgroups: run cgroups (r1kit-<our pid>-*/run-*) under this process's memory, pids or cpuacct
 //     cgroup.
