@@ -33,6 +33,10 @@ std::optional<Extraction> extract_answer(std::string_view summary, const Extract
 
 struct EquivalenceConfig {
   double deadline_ms = 50.0;     // wall budget of one decision; past it the outcome is `deadline`
+  // Answers longer than this are `different` (rule "too_long") without being parsed: a decision
+  // that depends on the clock must not be reachable by writing a huge answer (a deadline leaves
+  // the sample unscored, which a policy could prefer to a 0). 0: no limit.
+  size_t max_answer_bytes = 10000;
   // Irrational values (pi, sqrt 2, logs): |a - b| <= rel_tolerance * max(|a|, |b|), or
   // |a| <= rel_tolerance * 1e-3 against an exact 0 (rounding: sin(pi) is 0). Rational values
   // are compared exactly whatever this is (0.333 is never 1/3).

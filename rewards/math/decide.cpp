@@ -338,6 +338,12 @@ std::string without_spaces(std::string_view s) {
 
 Decision decide(std::string_view answer, std::string_view reference, const EquivalenceConfig& config) {
   Decision d;
+  if (config.max_answer_bytes > 0 && answer.size() > config.max_answer_bytes) {
+    d.rule = "too_long";
+    d.detail = str_cat("answer of ", answer.size(), " bytes exceeds max_answer_bytes=",
+                       config.max_answer_bytes);
+    return d;
+  }
   Budget budget(config.deadline_ms);
   try {
     Context c{config, budget, {}, {}, {}, {}, {}};

@@ -190,6 +190,7 @@ TEST(MathDeadline, PathologicalInputHitsTheDeadline) {
   reversed += "\\}";
   EquivalenceConfig config;
   config.deadline_ms = 5.0;
+  config.max_answer_bytes = 0;  // let the long answer be parsed, so the clock decides
   const auto t0 = std::chrono::steady_clock::now();
   const Decision d = decide(big, reversed, config);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -202,8 +203,22 @@ TEST(MathDeadline, PathologicalInputHitsTheDeadline) {
   EXPECT_EQ(decide("\\{1,2,3\\}", "\\{3,2,1\\}", config).outcome, Outcome::equivalent);
 }
 
-TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
+TEST(MathDeadline, TooLongAnswersAreDifferentWithoutParsing) {
   const EquivalenceConfig config;
+  std::string huge = "\\{1";
+  while (huge.size() <= config.max_answer_bytes) huge += ",1";
+  huge += "\\}";
+  const Decision d = decide(huge, "1", config);
+  EXPECT_EQ(d.outcome, Outcome::different);
+  EXPECT_EQ(d.rule, "too_long");
+  EXPECT_NE(d.detail.find("max_answer_bytes=10000"), std::string::npos) << d.detail;
+  // The reference is trusted data: no limit applies to it.
+  EXPECT_NE(decide("1", huge, config).rule, "too_long");
+}
+
+TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
+  EquivalenceConfig config;
+  config.max_answer_bytes = 0;
   const std::string deep = std::string(100000, '(') + "1" + std::string(100000, ')');
   const Decision nested = decide(deep, "1", config);
   EXPECT_NE(nested.outcome, Outcome::equivalent);  // too deep to parse: compared as text
@@ -220,6 +235,7 @@ TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
   for (int i = 1; i < 60000; ++i) chain += "+x";
   EquivalenceConfig patient;
   patient.deadline_ms = 10000.0;
+  patient.max_answer_bytes = 0;
   const Decision long_sum = decide(chain, "60000x", patient);
   EXPECT_EQ(long_sum.outcome, Outcome::equivalent) << long_sum.detail;
   EXPECT_EQ(long_sum.answer_normal, "<expression of 119999 nodes>");
