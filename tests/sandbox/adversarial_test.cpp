@@ -6,6 +6,10 @@
 // (// for C++). Each run must get its verdict within its wall limit (+ margin), print nothing
 // containing "ESCAPED", and leave the host clean (host_check.h): no processes, marker files,
 // mounts or cgroups, and no connection on the loopback listeners.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +19,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -172,6 +177,27 @@ INSTANTIATE_TEST_SUITE_P(Programs, Adversarial, ::testing::ValuesIn(program_file
                            std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
                            return name;
                          });
+
+// The checks themselves can fail: a marker file and a marked process made by the test are seen.
+TEST(AdversarialSuite, HostCheckSeesLeftovers) {
+  const test::HostSnapshot before = test::take_host_snapshot();
+  const fs::path marker = fs::path("/tmp") / (std::string(test::kMarker) + "_selftest");
+  test::write_text(marker, "x");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/bash", "bash", "-c", "exec -a r1kit_escape_selftest /bin/sleep 30", nullptr);
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::vector<std::string> found = test::host_leftovers(before, 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  fs::remove(marker);
+  const std::string all = ::testing::PrintToString(found);
+  EXPECT_NE(all.find("file " + marker.string()), std::string::npos) << all;
+  EXPECT_NE(all.find("carries r1kit_escape"), std::string::npos) << all;
+  EXPECT_TRUE(test::host_leftovers(before, 0).empty());
+}
 
 TEST(AdversarialSuite, HasTheIssuesPrograms) {
   EXPECT_GE(program_files().size(), 38u);
