@@ -181,6 +181,9 @@ std::string request_header(const Job& job) {
 
 enum class Kill { none, wall, cpu, output };
 
+// How long a worker may take to answer a request before it is considered broken.
+constexpr double kWorkerResponseSeconds = 10.0;
+
 // Reads what `fd` has now into `into`, keeping at most `cap` bytes (the rest sets `truncated`).
 // Returns false at EOF or on an error.
 bool drain(int fd, std::string& into, bool& truncated, int64_t cap) {
@@ -353,7 +356,7 @@ struct Session {
   RunCgroup cgroup;
   Fd out_r, err_r;
   RunResult result;
-  Clock::time_point start;
+  Clock::time_point start, program_start;  // request sent; G in its cgroups (wall time counts)
   Kill kill = Kill::none;
   std::optional<int> status;   // the program's wait status, from G's "X" message
   std::string failure;         // non-empty: SANDBOX_ERROR
@@ -409,6 +412,7 @@ struct Session {
       }
       send_with_fds(ctl, "G " + seq, {});
       attached = true;
+      program_start = Clock::now();
     } else if (m.text[0] == 'X') {
       status = std::stoi(rest);
     } else if (m.text[0] == 'E') {
@@ -417,16 +421,19 @@ struct Session {
   }
 
   // Until the program ended (status and both pipes at EOF) or a limit or failure ended the run.
+  // The wall limit counts from the moment G is in its cgroups; before that the worker has
+  // kWorkerResponseSeconds to answer (a loaded host must not turn into time limits).
   void wait_for_end() {
     auto last_check = start;
     while (failure.empty() && kill == Kill::none && !(status && !out_open && !err_open)) {
-      const double elapsed = seconds_since(start);
-      if (elapsed >= limits.wall_time) {
-        kill = Kill::wall;
+      const double elapsed = seconds_since(attached ? program_start : start);
+      const double limit = attached ? limits.wall_time : kWorkerResponseSeconds;
+      if (elapsed >= limit) {
+        if (attached) kill = Kill::wall;
         return;
       }
       pollfd fds[3] = {{ctl, POLLIN, 0}, {out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
-      ::poll(fds, 3, int(std::clamp((limits.wall_time - elapsed) * 1000.0 + 1.0, 1.0, 20.0)));
+      ::poll(fds, 3, int(std::clamp((limit - elapsed) * 1000.0 + 1.0, 1.0, 20.0)));
       if (fds[1].revents != 0 || fds[2].revents != 0) drain_outputs();
       if (result.stdout_truncated || result.stderr_truncated) kill = Kill::output;
       if (fds[0].revents != 0) on_message();
@@ -443,10 +450,10 @@ struct Session {
 
   // Kills what is left, collects the rest of the output and the cgroup's figures, decides.
   void finish() {
-    result.wall_time = seconds_since(start);
+    result.wall_time = seconds_since(attached ? program_start : start);
     if (!attached && failure.empty()) {
       worker_dead = true;  // the server never took the run: do not trust this worker again
-      failure = "the worker did not start the run within the wall limit";
+      failure = str_cat("the worker did not take the run within ", kWorkerResponseSeconds, " s");
     }
     if (!cgroup.kill_all() && failure.empty()) failure = "processes of the run survived SIGKILL for 5 s";
     for (int i = 0; i < 100 && (out_open || err_open); ++i) {
