@@ -111,6 +111,13 @@ std::optional<Rational> power(const Rational& base, const Rational& exponent) {
     b = b.num < 0 ? Rational{-b.den, -b.num} : Rational{b.den, b.num};
     e = -e;
   }
+  // |x|^e overflows for sure once (bits(x) - 1) * e >= 127: say so without multiplying.
+  const auto bits = [](__int128 x) {
+    const unsigned __int128 u = x < 0 ? -static_cast<unsigned __int128>(x) : static_cast<unsigned __int128>(x);
+    const uint64_t hi = static_cast<uint64_t>(u >> 64), lo = static_cast<uint64_t>(u);
+    return hi != 0 ? 128 - __builtin_clzll(hi) : lo != 0 ? 64 - __builtin_clzll(lo) : 0;
+  };
+  if (static_cast<__int128>(std::max(bits(b.num), bits(b.den)) - 1) * e >= 127) return std::nullopt;
   Rational result{1, 1};
   for (__int128 i = 0; i < e; ++i) {
     const auto next = mul(result, b);
@@ -201,6 +208,7 @@ std::optional<uint64_t> residue(const Rational& r, uint64_t p, Budget& budget) {
     const __int128 m = x % static_cast<__int128>(p);
     return static_cast<uint64_t>(m < 0 ? m + static_cast<__int128>(p) : m);
   };
+  if (r.den == 1) return reduce(r.num);
   const uint64_t den = reduce(r.den);
   if (den == 0) return std::nullopt;
   return mod_mul(reduce(r.num), mod_pow(den, p - 2, p, budget), p);  // Fermat inverse
@@ -213,10 +221,10 @@ std::optional<Rational> eval_exact(const Expr& e, const std::vector<Rational>& p
   return exact_values(e, point, budget)[static_cast<size_t>(e.root)];
 }
 
-std::optional<uint64_t> eval_modular(const Expr& e, const std::vector<Rational>& point, uint64_t prime,
-                                     Budget& budget) {
-  if (e.empty()) return std::nullopt;
-  const auto exact = exact_values(e, point, budget);
+namespace {
+
+std::optional<uint64_t> residue_of_root(const Expr& e, const std::vector<std::optional<Rational>>& exact,
+                                        uint64_t prime, Budget& budget) {
   std::vector<std::optional<uint64_t>> v(e.nodes.size());
   for (size_t i = 0; i < e.nodes.size(); ++i) {
     const Node& n = e.nodes[i];
@@ -248,6 +256,26 @@ std::optional<uint64_t> eval_modular(const Expr& e, const std::vector<Rational>&
     }
   }
   return v[static_cast<size_t>(e.root)];
+}
+
+}  // namespace
+
+std::optional<std::array<uint64_t, 2>> eval_modular(const Expr& e, const std::vector<Rational>& point,
+                                                    Budget& budget) {
+  if (e.empty()) return std::nullopt;
+  // Every node of the arena is part of the tree, so one irrational leaf (pi, sin x) makes the
+  // whole value irrational: no residues to compute.
+  for (const Node& n : e.nodes)
+    if (n.op == Op::pi || n.op == Op::euler || n.op == Op::infinity || (n.op == Op::func && n.fn != Fn::abs))
+      return std::nullopt;
+  const auto exact = exact_values(e, point, budget);
+  std::array<uint64_t, 2> out{};
+  for (size_t k = 0; k < kPrimes.size(); ++k) {
+    const auto r = residue_of_root(e, exact, kPrimes[k], budget);
+    if (!r) return std::nullopt;
+    out[k] = *r;
+  }
+  return out;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // mutable state, so decide() is thread-safe without locks.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <complex>
 #include <cstdint>
@@ -119,11 +120,13 @@ Value parse_value(std::string_view cleaned, Names& names, Budget& budget);
 
 // Evaluation (evaluate.cpp). `point` holds one value per variable name.
 std::optional<Rational> eval_exact(const Expr& e, const std::vector<Rational>& point, Budget& budget);
-// The value modulo `prime` when the expression is rational but too big for exact evaluation
+// The value modulo each of kPrimes when the expression is rational but too big for exact evaluation
 // (2^{200}, x^{60}): +, -, *, / and integer powers of rational values. nullopt when a node is not
-// rational (pi, sqrt 2, sin) or a division by a multiple of `prime` occurs.
-std::optional<uint64_t> eval_modular(const Expr& e, const std::vector<Rational>& point, uint64_t prime,
-                                     Budget& budget);
+// rational (pi, sqrt 2, sin) or a division by a multiple of a prime occurs.
+std::optional<std::array<uint64_t, 2>> eval_modular(const Expr& e, const std::vector<Rational>& point,
+                                                    Budget& budget);
+// The primes of eval_modular: 2^61 - 1 and 10^18 + 3.
+constexpr std::array<uint64_t, 2> kPrimes = {2305843009213693951ull, 1000000000000000003ull};
 // `off_domain` is set when a real function left its real domain on the way (ln or an even root
 // of a negative, asin of 2): random-point comparisons skip such points, as ln(xy) = ln x + ln y
 // only for positive x, y.
