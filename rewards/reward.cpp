@@ -78,6 +78,15 @@ Sample sample_from_json(const json& line, std::string_view where) {
   }
   if (sample.answer && sample.tests)
     throw Error(str_cat(where, ": expected one of `answer` (math) or `tests` (code), found both"));
+  // Function-call tests run in the Python harness only (sandbox/judge.h); say so per line here
+  // rather than letting one such sample fail a whole judged batch.
+  const auto language = sample.extra.find("code_language");
+  if (sample.tests && language != sample.extra.end() &&
+      sandbox::parse_language(language->get<std::string>(), "code_language") == sandbox::Language::cpp)
+    for (size_t i = 0; i < sample.tests->size(); ++i)
+      if ((*sample.tests)[i].kind != sandbox::TestCase::Kind::stdio)
+        throw Error(str_cat(where, ": tests[", i, "]: expected a stdin/stdout test for code_language "
+                                   "\"cpp\", found an assert/check test (Python only)"));
   return sample;
 }
 

@@ -41,7 +41,7 @@ nlohmann::json sample_to_json(const Sample& sample);
 
 // Why a sample is unscored. `reason` is a short category counted in metrics ("sandbox_error",
 // "deadline", "plugin_crash", "plugin_timeout", "plugin_garbage", "plugin_nonfinite",
-// "plugin_error", "no_reference", "unknown_language"); `detail` is the human sentence.
+// "plugin_error", "no_reference", "bad_tests", "unknown_language"); `detail` is the human sentence.
 struct Unscored {
   std::string reason;
   std::string detail;

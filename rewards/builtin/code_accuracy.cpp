@@ -1,6 +1,8 @@
 // Code accuracy through the sandbox (rewards/builtin/code_accuracy.h).
 #include "rewards/builtin/code_accuracy.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 
@@ -89,6 +91,16 @@ std::vector<RewardResult> CodeJudge::score(std::span<const Sample* const> sample
     const Sample& s = *samples[i];
     R1_CHECK(s.tests.has_value(), "code accuracy needs tests");
     const sandbox::Language language = declared_language(s, config_);
+    if (language != sandbox::Language::python &&
+        std::any_of(s.tests->begin(), s.tests->end(), [](const sandbox::TestCase& t) {
+          return t.kind != sandbox::TestCase::Kind::stdio;
+        })) {
+      // Only when the configured default language is C++: an explicit code_language was checked
+      // when the sample was read. Bad test data, not the model's fault: unscored, not 0.
+      out[i] = RewardResult::make_unscored(
+          "bad_tests", "assert/check tests need Python; this sample is judged as C++");
+      continue;
+    }
     std::optional<std::string> code =
         last_code_block(summary_of(s.completion, config_.tags), language, config_.accept_untagged);
     if (!code) {

@@ -102,6 +102,19 @@ TEST(CodeAccuracy, SandboxErrorLeavesTheSampleUnscored) {
   EXPECT_FALSE(r[0].unscored->detail.empty());
 }
 
+TEST(CodeAccuracy, AssertTestsForCppAreUnscoredNotABatchFailure) {
+  // C++ by the configured default (no code_language on the sample): the assert sample is unscored
+  // as bad test data, and the Python sample beside it is still judged.
+  std::vector<Sample> batch = {code_sample("def add(a, b):\n    return a + b\n"),
+                               code_sample("def add(a, b):\n    return a + b\n")};
+  batch[1].extra["code_language"] = "python";
+  const std::vector<RewardResult> r = accuracy("{code: {language: cpp, num_workers: 1}}")->score(batch);
+  ASSERT_FALSE(r[0].scored());
+  EXPECT_EQ(r[0].unscored->reason, "bad_tests");
+  ASSERT_TRUE(r[1].scored()) << r[1].info.dump();
+  EXPECT_EQ(r[1].value, 1.0);
+}
+
 TEST(Accuracy, NeitherAnswerNorTestsIsUnscored) {
   Sample s;
   s.completion = "<think>x</think>\\boxed{1}";

@@ -128,6 +128,8 @@ TEST(Sample, BadLinesNameThePlaceAndKey) {
        "in.jsonl:3: expected one of `answer` (math) or `tests` (code), found both"},
       {R"({"prompt": "p", "completion": "c", "code_language": "rust", "tests": [{"assert": "assert True"}]})",
        "in.jsonl:3: code_language: expected a language"},
+      {R"({"prompt": "p", "completion": "c", "code_language": "cpp", "tests": [{"stdin": "", "expected_stdout": ""}, {"assert": "assert True"}]})",
+       "in.jsonl:3: tests[1]: expected a stdin/stdout test for code_language \"cpp\""},
   };
   for (const auto& c : cases) {
     const std::string message = error_of([&] { (void)sample_from_json(json::parse(c.line), "in.jsonl:3"); });
