@@ -2,7 +2,9 @@
 // extraction cases, the reasons a decision reports, the deadline on pathological input, thread
 // safety, and a timing of typical decisions (printed; benchmarks never assert on time).
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -318,6 +320,21 @@ TEST(MathTiming, TypicalDecisionCost) {
                     (rounds * static_cast<double>(std::size(pairs)));
   std::printf("decide(): %.2f us per typical decision (%d equivalent)\n", us, equivalent);
   EXPECT_EQ(equivalent, rounds * 7);
+
+  // The slowest answers allowed in (max_answer_bytes of costly forms), against a small reference.
+  const char* costly[] = {"x^{200}+", "\\frac{x^{150}}{7}+", "\\sqrt{x}^{77}+", "(x+1)^{300}-",
+                          "\\sin(x)^{99}+", "2^{99}x^{99}+", "|x|^{130}+"};
+  double worst_ms = 0.0;
+  for (const char* unit : costly) {
+    std::string answer;
+    while (answer.size() + std::strlen(unit) < config.max_answer_bytes) answer += unit;
+    answer += "1";
+    const auto start = std::chrono::steady_clock::now();
+    (void)decide(answer, "x^2+1", config);  // timed only: the outcome depends on the clock
+    worst_ms = std::max(worst_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::printf("decide(): %.2f ms for the slowest %zu-byte answer tried (deadline_ms=%.0f)\n", worst_ms,
+              config.max_answer_bytes, config.deadline_ms);
 }
 
 }  // namespace
