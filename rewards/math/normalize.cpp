@@ -129,6 +129,8 @@ size_t clean_command(std::string_view text, size_t i, std::string& out, Budget& 
       const bool digits = !out.empty() && is_digit(out.back()) && digit_at(j + 1) &&
                           digit_at(j + 2) && digit_at(j + 3) && !digit_at(j + 4);
       out += digits ? "" : " ";
+    } else if (c == '!' && out.size() >= 2 && out.back() == ',' && is_digit(out[out.size() - 2])) {
+      // "10,\!000" (MATH's thousands separator): the negative space goes, the comma stays.
     } else if (c == ';' || c == ':' || c == '!' || c == ' ') {
       out += ' ';
     } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == '$') {
