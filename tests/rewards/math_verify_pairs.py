@@ -63,6 +63,8 @@ def integers(r, out):
             out.append(("thousands", s.replace(",", "{,}"), str(n)))
             if i % 4 == 0:  # thin-space separators: a quarter of the numbers
                 out.append(("thousands", s.replace(",", "\\,"), str(n)))
+            if i % 4 == 1:  # the MATH dataset's style, 10,\!000
+                out.append(("thousands", s.replace(",", ",\\!"), str(n)))
             out.append(("thousands", s, str(n + 1)))
 
 
