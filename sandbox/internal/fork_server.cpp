@@ -9,8 +9,8 @@
 //      forks H, drops every capability, is non-dumpable, and when H ends sends "X seq status" and
 //      exits, which kills whatever else is left in the namespace;
 //   H: takes the run's stdin/stdout/stderr, rlimits, chdir, becomes uid 1000 without capabilities
-//      (bounding set, ambient, securebits locked, no_new_privs), closes every other fd, then runs
-//      the Python source in a fresh __main__ (no interpreter start) or execve()s the program.
+//      (bounding set, ambient, securebits locked, no_new_privs), installs a seccomp filter, closes
+//      every other fd, then runs the Python source in a fresh __main__ (no interpreter start) or execve()s the program.
 // Request (memfd): one JSON header line, then the program blob, then each file's bytes.
 #include "sandbox/internal/worker.h"
 
@@ -114,6 +114,49 @@ def drop_privileges(become_program):
     check(LIBC.prctl(PR_SET_DUMPABLE, 1 if become_program else 0, 0, 0, 0), 'dumpable')
 
 
+# A seccomp filter for the program (x86-64): syscalls no judged program needs, whose kernel code
+# has been the way out of sandboxes, fail with EPERM; clone() with a namespace flag too; clone3()
+# fails with ENOSYS, so the C library falls back to clone(), whose flags the filter can read.
+# Anything but the x86-64 ABI (x32, i386 entry points) is killed.
+DENIED_SYSCALLS = {
+    'ptrace': 101, 'syslog': 103, 'vhangup': 153, 'pivot_root': 155, 'acct': 163, 'mount': 165,
+    'umount2': 166, 'swapon': 167, 'swapoff': 168, 'reboot': 169, 'sethostname': 170,
+    'setdomainname': 171, 'init_module': 175, 'delete_module': 176, 'quotactl': 179,
+    'kexec_load': 246, 'add_key': 248, 'request_key': 249, 'keyctl': 250, 'unshare': 272,
+    'perf_event_open': 298, 'name_to_handle_at': 303, 'open_by_handle_at': 304, 'setns': 308,
+    'process_vm_readv': 310, 'process_vm_writev': 311, 'finit_module': 313, 'kexec_file_load': 320,
+    'bpf': 321, 'userfaultfd': 323, 'io_uring_setup': 425, 'io_uring_enter': 426,
+    'io_uring_register': 427, 'open_tree': 428, 'move_mount': 429, 'fsopen': 430, 'fsconfig': 431,
+    'fsmount': 432, 'fspick': 433, 'mount_setattr': 442,
+}
+NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+
+
+def seccomp_program():
+    def op(code, k, jt=0, jf=0):
+        return struct.pack('HBBI', code, jt, jf, k)
+    LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
+    ALLOW, KILL, EPERM, ENOSYS = 0x7fff0000, 0x80000000, 0x50001, 0x50026
+    prog = [op(LD, 4), op(JEQ, 0xc000003e, 1, 0), op(RET, KILL),  # arch == AUDIT_ARCH_X86_64
+            op(LD, 0), op(JGE, 0x40000000, 0, 1), op(RET, KILL),   # no x32 syscalls
+            op(JEQ, 435, 0, 1), op(RET, ENOSYS),                  # clone3
+            op(JEQ, 56, 0, 3), op(LD, 16), op(JSET, NAMESPACE_FLAGS, 0, 1), op(RET, EPERM)]
+    prog.append(op(LD, 0))
+    for nr in sorted(DENIED_SYSCALLS.values()):
+        prog += [op(JEQ, nr, 0, 1), op(RET, EPERM)]
+    prog.append(op(RET, ALLOW))
+    return len(prog), b''.join(prog)
+
+
+SECCOMP_LEN, SECCOMP_CODE = seccomp_program()
+
+
+def install_seccomp():
+    code = ctypes.create_string_buffer(SECCOMP_CODE, len(SECCOMP_CODE))
+    fprog = struct.pack('HxxxxxxQ', SECCOMP_LEN, ctypes.addressof(code))
+    check(LIBC.prctl(22, 2, ctypes.cast(ctypes.c_char_p(fprog), ctypes.c_void_p).value, 0, 0), 'seccomp')
+
+
 def exit_status(code):
     if code is None:
         return 0
@@ -184,6 +227,7 @@ def program(head, blob, fds):
         os.environ['PWD'] = WORK
         os.setsid()
         drop_privileges(True)
+        install_seccomp()
     except BaseException as e:
         send('E %s run setup: %r' % (head['seq'], e))
         os._exit(1)
