@@ -12,7 +12,8 @@
 //   the tuple (a, b) otherwise; [a, b] is never equal to (a, b).
 // - Sets are unordered (duplicates ignored), tuples ordered; a one-element set equals its element.
 // - Equations equal when their (left - right) differ by a nonzero constant factor.
-// - Unparsable text on either side: the cleaned texts must be identical (rule "text").
+// - Unparsable text: equal only to text, when the cleaned texts are identical (rule "text").
+// - Answers longer than max_answer_bytes are different without parsing (rule "too_long").
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -303,8 +304,8 @@ bool values_equal(const Value& a, const Value& b, Context& c) {
              (b.kind == Kind::tuple && b.pair_parens && a.kind == Kind::interval)) {
     // (a, b) against an interval reads as the open interval.
     const Value& iv = a.kind == Kind::interval ? a : b;
-    equal = !iv.left_closed && !iv.right_closed && pairwise(a, b, c);
-    if (!equal && c.detail.empty()) c.detail = "(a, b) is open; the interval is not";
+    if (iv.left_closed || iv.right_closed) c.detail = "(a, b) is open; the interval is not";
+    else equal = pairwise(a, b, c);
   } else if (a.kind == Kind::matrix && b.kind == Kind::matrix) {
     equal = a.rows == b.rows && a.cols == b.cols && pairwise(a, b, c);
     if (a.rows != b.rows || a.cols != b.cols) c.detail = "matrix shapes differ";
