@@ -262,6 +262,55 @@ TEST(MathThreads, SameDecisionsFromSeveralThreads) {
   for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
+// Random rationals written in different notations, against cross-multiplication: the verdict
+// must be exactly (a/b == c/d), so near misses one unit apart are rejected and equal values in
+// any notation accepted.
+TEST(MathProperties, FractionsInAnyNotationMatchCrossMultiplication) {
+  uint64_t state = 777;
+  const auto next = [&state](int64_t lo, int64_t hi) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + static_cast<int64_t>((state >> 33) % static_cast<uint64_t>(hi - lo + 1));
+  };
+  const auto write = [&next](int64_t num, int64_t den) -> std::string {
+    const bool negative = num < 0;
+    const int64_t n = negative ? -num : num;
+    const std::string sign = negative ? "-" : "";
+    switch (next(0, 3)) {
+      case 0: return sign + "\\frac{" + std::to_string(n) + "}{" + std::to_string(den) + "}";
+      case 1: return sign + std::to_string(n) + "/" + std::to_string(den);
+      case 2:  // mixed number when improper
+        if (n > den && n % den != 0)
+          return sign + std::to_string(n / den) + "\\frac{" + std::to_string(n % den) + "}{" + std::to_string(den) + "}";
+        return sign + "\\dfrac{" + std::to_string(n) + "}{" + std::to_string(den) + "}";
+      default: {  // a decimal when den is 2^a 5^b: n/den = n * (10^6 / den) / 10^6
+        if (1000000 % den != 0) return sign + "\\tfrac{" + std::to_string(n) + "}{" + std::to_string(den) + "}";
+        std::string digits = std::to_string(n * (1000000 / den));
+        while (digits.size() < 7) digits.insert(digits.begin(), '0');
+        return sign + digits.substr(0, digits.size() - 6) + "." + digits.substr(digits.size() - 6);
+      }
+    }
+  };
+  const int64_t dens[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 20, 25, 40, 125};
+  const EquivalenceConfig config;
+  int equal_pairs = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t b = dens[next(0, 14)], d = dens[next(0, 14)];
+    const int64_t a = next(-200, 200);
+    // Half the pairs are the same value scaled, the other half a near miss or an unrelated value.
+    const int64_t k = next(1, 4);
+    const int64_t c = i % 2 == 0 ? a * k : a * k + next(-1, 1);
+    const int64_t dd = i % 2 == 0 ? b * k : d;
+    const bool expected = a * dd == c * b;
+    equal_pairs += expected;
+    const std::string x = write(a, b), y = write(c, dd);
+    const Decision dec = decide(x, y, config);
+    EXPECT_EQ(dec.outcome == Outcome::equivalent, expected)
+        << x << " vs " << y << " -> " << outcome_name(dec.outcome) << " " << dec.answer_normal << " | "
+        << dec.reference_normal << " " << dec.detail;
+  }
+  EXPECT_GT(equal_pairs, 1400);
+}
+
 // Deterministic fuzzing: table entries with characters deleted, duplicated or replaced by
 // LaTeX fragments, and random token soup. decide() must return a decision (never throw, crash or
 // trip ASan/UBSan), symmetric in the two sides, and reflexive.
