@@ -41,6 +41,21 @@ void check_positive(double value, std::string_view key) {
   if (!(value > 0)) throw Error(str_cat("sandbox: limits.", key, ": expected a positive number, found ", value));
 }
 
+// True when `text` is well-formed UTF-8 (the request header that carries args and file names is
+// JSON, and the fork server decodes it as UTF-8).
+bool valid_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 void check_request(const RunRequest& request) {
   const Limits& l = request.limits;
   check_positive(l.cpu_time, "cpu_time");
@@ -52,7 +67,13 @@ void check_request(const RunRequest& request) {
   check_positive(double(l.output_bytes), "output_bytes");
   check_positive(double(l.tmp_size_mb), "tmp_size_mb");
   check_positive(double(l.stack_mb), "stack_mb");
+  for (size_t i = 0; i < request.args.size(); ++i) {
+    if (!valid_utf8(request.args[i]) || request.args[i].find('\0') != std::string::npos) {
+      throw Error(str_cat("sandbox: args[", i, "]: expected UTF-8 text without NUL bytes"));
+    }
+  }
   for (const File& f : request.files) {
+    if (!valid_utf8(f.name)) throw Error("sandbox: files: a file name is not valid UTF-8");
     const bool bad = f.name.empty() || f.name[0] == '/' || f.name.find('\0') != std::string::npos ||
                      f.name.back() == '/' || ("/" + f.name + "/").find("/../") != std::string::npos ||
                      ("/" + f.name + "/").find("/./") != std::string::npos;

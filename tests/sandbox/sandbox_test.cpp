@@ -412,7 +412,11 @@ TEST_F(SandboxTest, RejectsBadRequests) {
         }
       },
       Error);
-  for (const std::string name : {"../x", "/etc/x", "a/../../x", "", "main.py", "dir/"}) {
+  RunRequest bad_arg;
+  bad_arg.source = "pass";
+  bad_arg.args = {"ok", "\xff\xfe"};
+  EXPECT_THROW(sandbox_->run(bad_arg), Error);
+  for (const std::string name : {"../x", "/etc/x", "a/../../x", "", "main.py", "dir/", "\xc3"}) {
     RunRequest f;
     f.source = "pass";
     f.files = {{name, "x", false}};
