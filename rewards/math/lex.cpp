@@ -103,7 +103,10 @@ class Lexer {
       scale = count - before;
     } else if (count == 0) {
       return false;  // a lone '.'
+    } else if (s_.substr(i_, 10) == ".\\overline") {
+      ++i_;  // 0.\overline{3}: no fixed digits before the period
     }
+    if (s_.substr(i_, 10) == "\\overline{") return repeating(mantissa, scale);
     int exponent = 0;
     const size_t save = i_;
     if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
@@ -129,6 +132,30 @@ class Lexer {
     Token& t = push(Tok::number);
     t.value = *value;
     t.decimal = decimal;
+    return true;
+  }
+
+  // A repeating decimal: `head` with `scale` fixed decimals, then \overline{period}. The value
+  // is (head.period - head) / (10^scale (10^r - 1)) with r the period's length: 0.\overline{3}
+  // is 1/3, 1.2\overline{45} is 137/110. Counts as a decimal written exactly.
+  bool repeating(__int128 head, int scale) {
+    i_ += 10;
+    __int128 full = head;
+    int count = 0, r = 0;
+    for (; i_ < s_.size() && is_digit(s_[i_]); ++i_, ++r) {
+      if (++count > 30) return false;
+      full = full * 10 + (s_[i_] - '0');
+    }
+    if (r == 0 || i_ >= s_.size() || s_[i_] != '}') return false;
+    ++i_;
+    const auto scale_pow = power(Rational{10, 1}, Rational{scale, 1});
+    const auto period_pow = power(Rational{10, 1}, Rational{r, 1});
+    if (!scale_pow || !period_pow || scale + r > 36) return false;
+    const auto value = make_rational(full - head, scale_pow->num * (period_pow->num - 1));
+    if (!value) return false;
+    Token& t = push(Tok::number);
+    t.value = *value;
+    t.decimal = true;
     return true;
   }
 
