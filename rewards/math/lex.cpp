@@ -143,8 +143,9 @@ class Lexer {
     __int128 full = head;
     int count = 0, r = 0;
     for (; i_ < s_.size() && is_digit(s_[i_]); ++i_, ++r) {
-      if (++count > 30) return false;
-      full = full * 10 + (s_[i_] - '0');
+      if (++count > 30 || __builtin_mul_overflow(full, 10, &full) ||
+          __builtin_add_overflow(full, s_[i_] - '0', &full))
+        return false;
     }
     if (r == 0 || i_ >= s_.size() || s_[i_] != '}') return false;
     ++i_;

@@ -232,6 +232,9 @@ TEST(MathDeadline, DeepNestingAndHugePowersAreDecidedNotCrashed) {
   EXPECT_EQ(decide("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}", config).outcome, Outcome::different);
   EXPECT_EQ(decide("10^{100000}", "10^{100000}", config).outcome, Outcome::equivalent);
   EXPECT_EQ(decide("1e999", "1e998", config).outcome, Outcome::different);
+  // A repeating decimal too long for exact arithmetic is text, not an overflow.
+  const std::string long_period = "123456789012345678901234.5\\overline{678901234567890}";
+  EXPECT_EQ(decide(long_period, "1", config).outcome, Outcome::different);
   // A chain as deep as it is long: printed as a summary, never recursed into 60,000 levels.
   std::string chain = "x";
   for (int i = 1; i < 60000; ++i) chain += "+x";
@@ -319,7 +322,8 @@ TEST(MathRobustness, MutatedAndRandomInputsAreDecided) {
   const char* fragments[] = {"\\frac", "{", "}", "(", ")", "[", "]", "\\{", "\\}", "^", "_", "\\sqrt",
                              "|", ",", "=", "\\pm", "-", "/", "\\cdot", "1", "x", "\\pi", "\\infty",
                              "%", ".", "e", "\\left(", "\\begin{pmatrix}", "&", "\\\\", "\\end{pmatrix}",
-                             "\\text{", "\\cup", "!", "\\ln", "9999999999999999999999999"};
+                             "\\text{", "\\cup", "!", "\\ln", "9999999999999999999999999",
+                             "\\overline{", ".\\overline{3}", "0."};
   uint64_t state = 12345;
   const auto next = [&state](uint64_t mod) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
