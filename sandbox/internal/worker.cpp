@@ -1,9 +1,8 @@
 #include "sandbox/internal/worker.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -60,7 +59,7 @@ void write_all(int fd, std::string_view data) {
   }
 }
 
-// A sealed-off in-memory file holding `parts`, positioned at its start.
+// An in-memory file holding `parts` back to back, positioned at its start.
 Fd memfd_with(const std::vector<std::string_view>& parts) {
   Fd fd(::memfd_create("r1kit-sandbox", MFD_CLOEXEC));
   if (fd.fd < 0) throw SandboxFailure(str_cat("memfd_create: ", std::strerror(errno)));
