@@ -319,6 +319,28 @@ TEST(SandboxPool, ReplacesAWorkerThatDied) {
   }
 }
 
+TEST(SandboxPool, AServerDyingMidRunLetsTheRunFinishThenIsReplaced) {
+  // The run's init outlives the fork server (bwrap's pid 1 reaps it), so the run in flight still
+  // reports its own outcome; the next run finds the worker dead and gets a fresh one.
+  SandboxConfig config;
+  config.num_workers = 1;
+  Sandbox sandbox(config);
+  RunRequest req;
+  req.source = "import time\ntime.sleep(0.6)\nprint('finished')\n";
+  std::thread killer([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    for (pid_t pid : fork_servers()) ::kill(pid, SIGKILL);
+  });
+  const RunResult r = sandbox.run(req);
+  killer.join();
+  EXPECT_EQ(r.verdict, Verdict::ok) << show(r);
+  EXPECT_EQ(r.stdout_data, "finished\n");
+  req.source = "print('next')\n";
+  const RunResult next = sandbox.run(req);
+  EXPECT_EQ(next.stdout_data, "next\n") << show(next);
+  EXPECT_EQ(fork_servers().size(), 1u);  // the replacement only; the dead worker is gone
+}
+
 TEST(SandboxPool, ProgramsStartWithDefaultSignals) {
   // The caller's blocked and ignored signals do not reach the programs.
   sigset_t block, old_mask;
