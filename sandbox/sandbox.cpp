@@ -239,9 +239,14 @@ Sandbox::Sandbox(const SandboxConfig& config) : impl_(std::make_unique<Impl>()) 
   impl_->cgroups = std::make_unique<internal::CgroupSet>(config.cgroup_root);
   impl_->spec = {config.bwrap, config.python, config.host_uid, impl_->cgroups.get()};
   impl_->num_workers = config.num_workers > 0 ? config.num_workers : default_workers();
+  // Workers start in parallel (each is ~50-130 ms of bwrap and interpreter start); the first
+  // failure is rethrown once every start has finished.
+  std::vector<std::future<std::unique_ptr<Worker>>> starting;
   for (int i = 0; i < impl_->num_workers; ++i) {
-    impl_->idle.push_back(std::make_unique<Worker>(impl_->spec));
+    starting.push_back(std::async(std::launch::async, [spec = impl_->spec] { return std::make_unique<Worker>(spec); }));
   }
+  for (auto& f : starting) f.wait();
+  for (auto& f : starting) impl_->idle.push_back(f.get());
 }
 
 Sandbox::~Sandbox() {
