@@ -98,14 +98,14 @@ TEST_F(SandboxTest, TimeLimitsCpuAndWall) {
   RunResult r = python("while True: pass\n", "", l);
   EXPECT_EQ(r.verdict, Verdict::time_limit) << show(r);
   EXPECT_GE(r.cpu_time, 0.3);
-  EXPECT_LT(r.wall_time, 1.5);
+  EXPECT_LT(r.wall_time, 3.0);  // ended by the CPU limit, not the wall limit (even on a loaded host)
   EXPECT_NE(r.detail.find("cpu time"), std::string::npos) << r.detail;
   l = small_limits();
   l.wall_time = 0.4;
   r = python("import time\ntime.sleep(30)\n", "", l);
   EXPECT_EQ(r.verdict, Verdict::time_limit) << show(r);
   EXPECT_GE(r.wall_time, 0.4);
-  EXPECT_LT(r.wall_time, 1.0);
+  EXPECT_LT(r.wall_time, 1.5);
   EXPECT_NE(r.detail.find("wall time"), std::string::npos) << r.detail;
   // CPU time counts every process of the run, not just the main one.
   l = small_limits();
