@@ -181,11 +181,14 @@ INSTANTIATE_TEST_SUITE_P(Programs, Adversarial, ::testing::ValuesIn(program_file
 // The checks themselves can fail: a marker file and a marked process made by the test are seen.
 TEST(AdversarialSuite, HostCheckSeesLeftovers) {
   const test::HostSnapshot before = test::take_host_snapshot();
-  const fs::path marker = fs::path("/tmp") / (std::string(test::kMarker) + "_selftest");
+  // Names unique to this process: other test processes may run the same check beside us.
+  const std::string name = str_cat(test::kMarker, "_selftest_", ::getpid());
+  const fs::path marker = fs::path("/tmp") / name;
   test::write_text(marker, "x");
+  const std::string command = str_cat("exec -a ", name, " /bin/sleep 30");
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl("/bin/bash", "bash", "-c", "exec -a r1kit_escape_selftest /bin/sleep 30", nullptr);
+    ::execl("/bin/bash", "bash", "-c", command.c_str(), nullptr);
     ::_exit(127);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -87,6 +88,17 @@ std::vector<fs::path> own_cgroups() {
 // have their own, which are none of this check's business.
 std::string own_group_prefix() { return "r1kit-" + std::to_string(::getpid()) + "-"; }
 
+// The marked file or process of another process's self-test (kMarker + "_selftest_<pid>").
+bool foreign_selftest(const std::string& text) {
+  const std::string selftest = std::string(kMarker) + "_selftest_";
+  const size_t at = text.find(selftest);
+  if (at == std::string::npos) return false;
+  const std::string mine = selftest + std::to_string(::getpid());
+  return text.compare(at, mine.size(), mine) != 0 ||
+         (text.size() > at + mine.size() && std::isdigit(static_cast<unsigned char>(text[at + mine.size()])));
+}
+
+
 std::set<std::string> find_run_cgroups() {
   std::set<std::string> out;
   for (const fs::path& base : own_cgroups()) {
@@ -116,7 +128,8 @@ std::set<std::string> find_marker_files(const std::vector<fs::path>& extra) {
   for (const fs::path& dir : marker_dirs(extra)) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().filename().string().find(kMarker) != std::string::npos) {
+      const std::string name = entry.path().filename().string();
+      if (name.find(kMarker) != std::string::npos && !foreign_selftest(name)) {
         out.insert(entry.path().string());
       }
     }
@@ -124,10 +137,26 @@ std::set<std::string> find_marker_files(const std::vector<fs::path>& extra) {
   return out;
 }
 
+// A process carrying kMarker that belongs to another test process running beside us (ctest runs
+// test cases in parallel processes) is not ours: one inside another process's run cgroup, or the
+// marked process of another process's self-test (kMarker + "_selftest_<its pid>").
+bool foreign(pid_t pid, const std::string& cmdline) {
+  std::istringstream lines(slurp(fs::path("/proc") / std::to_string(pid) / "cgroup"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("/r1kit-") != std::string::npos && line.find("/run-") != std::string::npos &&
+        line.find("/" + own_group_prefix()) == std::string::npos) {
+      return true;
+    }
+  }
+  return foreign_selftest(cmdline);
+}
+
 bool holds_marker(pid_t pid) {
   const fs::path dir = fs::path("/proc") / std::to_string(pid);
-  return slurp(dir / "cmdline").find(kMarker) != std::string::npos ||
-         slurp(dir / "environ").find(kMarker) != std::string::npos;
+  const std::string cmdline = slurp(dir / "cmdline");
+  const bool marked = cmdline.find(kMarker) != std::string::npos ||
+                      slurp(dir / "environ").find(kMarker) != std::string::npos;
+  return marked && !foreign(pid, cmdline);
 }
 
 std::string run_cgroup_of(pid_t pid) {

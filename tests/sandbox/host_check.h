@@ -10,7 +10,8 @@
 //   - mounts: /proc/self/mountinfo differs from the snapshot;
 //   - cgroups: run cgroups (r1kit-<our pid>-*/run-*) under this process's memory, pids or cpuacct
 //     cgroup.
-// Sandboxes of other processes running beside this one are ignored.
+// Sandboxes of other processes running beside this one are ignored, and so are the marked file and
+// process of another process's self-test (kMarker + "_selftest_<pid>").
 // LoopbackListener opens listeners on 127.0.0.1 and ::1 and counts the connections they accept.
 #pragma once
 
