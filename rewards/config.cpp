@@ -33,11 +33,6 @@ std::unique_ptr<Reward> build_one(const recipe::Node& item, const RewardSpec& sp
   // A bare command name of a process plugin is looked up in PATH; anything with a '/' is a file.
   if (file.is_relative() && (spec.kind == "library" || spec.path.find('/') != std::string::npos)) file = base_dir / file;
   const std::string where = place(path_at, path + ".path");
-  if (spec.kind == "library") {
-    if (!std::filesystem::is_regular_file(file))
-      throw Error(str_cat(where, ": no such file: ", file.string()));
-    return load_library_plugin(LibraryPluginConfig{spec.name, file, node_to_json(spec.options)}, where);
-  }
   ProcessPluginConfig config;
   config.name = spec.name;
   config.path = file;
@@ -45,6 +40,15 @@ std::unique_ptr<Reward> build_one(const recipe::Node& item, const RewardSpec& sp
   config.cwd = base_dir;
   config.timeout = spec.timeout;
   config.options = node_to_json(spec.options);
+  if (spec.kind == "library") {
+    if (!std::filesystem::is_regular_file(file))
+      throw Error(str_cat(where, ": no such file: ", file.string()));
+    if (!spec.isolate) return load_library_plugin(LibraryPluginConfig{spec.name, file, config.options}, where);
+    // The library in a process of its own: r1kit-reward-host LIBRARY OPTIONS_JSON.
+    config.path = reward_host_path(where);
+    config.args = {std::filesystem::absolute(file).string(), config.options.dump()};
+    config.ready_line = true;
+  }
   return start_process_plugin(config, where);
 }
 

@@ -2,7 +2,7 @@
 //   rewards:
 //     - {name: accuracy, weight: 1.0}
 //     - {name: format, weight: 0.5, options: {open_in_prompt: true}}
-//     - {name: brevity, kind: library, path: plugins/liblength_penalty.so, options: {target: 2000}}
+//     - {name: brevity, kind: library, path: plugins/liblength_penalty.so, options: {max_chars: 2000}}
 //     - {name: keywords, kind: process, path: /usr/bin/python3, args: [keyword_reward.py], timeout: 10}
 // bound with the recipe binder, and the CombinedReward built from it. Every error names the
 // recipe place and key path ("recipes/x.yaml:12:13: stages.reasoning_rl.rewards[2].path: ...").
@@ -28,7 +28,9 @@ struct RewardSpec {
   std::string kind = "builtin";  // builtin | library (C ABI .so) | process (JSON lines)
   std::string path;              // library/process: the file, relative to the recipe's directory
   std::vector<std::string> args; // process: its arguments
-  double timeout = 30.0;         // process: seconds per batch before it is killed and restarted
+  double timeout = 30.0;         // process, isolated library: seconds per batch before it is killed and restarted
+  bool isolate = true;           // library: run it in r1kit-reward-host, so a crash or hang costs the
+                                 // batch, not the run; false loads it into r1kit (trusted code only)
   recipe::Node options;          // built-in: its config keys; plugin: handed over as JSON
   template <typename V>
   void visit(V& v) {
@@ -37,7 +39,8 @@ struct RewardSpec {
     v.field("kind", kind, "where the reward comes from", recipe::OneOf{"builtin", "library", "process"});
     v.field("path", path, "plugin file (library .so or executable), relative to the recipe");
     v.field("args", args, "process plugin arguments");
-    v.field("timeout", timeout, "process plugin: seconds per batch", recipe::Above{0});
+    v.field("timeout", timeout, "process plugin or isolated library: seconds per batch", recipe::Above{0});
+    v.field("isolate", isolate, "library plugin: run it in its own process (crash and hang contained)");
     v.field("options", options, "the reward's options (built-in config, or JSON for a plugin)");
   }
 };

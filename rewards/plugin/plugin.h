@@ -1,9 +1,10 @@
 // Reward plugins (docs/rewards.md "Writing a reward plugin"): a shared library with the C ABI of
-// rewards/sdk/r1kit_reward.h, loaded in-process by path with dlopen (trusted code only: its crash
-// is the host's crash), or any executable speaking JSON lines on stdin/stdout, started once and
-// kept, with a timeout per batch. A plugin's failure never throws: the samples it concerns are
-// unscored with the reason ("plugin_error", "plugin_crash", "plugin_timeout", "plugin_garbage",
-// "plugin_nonfinite"), logged once per batch, and the run goes on.
+// rewards/sdk/r1kit_reward.h, run by r1kit-reward-host behind the JSON-lines protocol (default) or
+// loaded into this process with dlopen (trusted code only: its crash is the host's crash), or any
+// executable speaking JSON lines on stdin/stdout, started once and kept, with a timeout per batch.
+// A plugin's failure never throws: the samples it concerns are unscored with the reason
+// ("plugin_error", "plugin_crash", "plugin_timeout", "plugin_garbage", "plugin_nonfinite"), logged
+// once per batch, and the run goes on.
 #pragma once
 
 #include <filesystem>
@@ -24,9 +25,15 @@ struct LibraryPluginConfig {
   nlohmann::json options = nlohmann::json::object();  // handed to r1kit_reward_init as JSON text
 };
 
-// Loads the library and calls its init. Throws r1::Error naming `where` and the path when it cannot
+// Loads the library into this process and calls its init (`isolate: false`: trusted code only, as
+// a crash or hang there is r1kit's). Throws r1::Error naming `where` and the path when it cannot
 // be opened, lacks a symbol, has another ABI version, or its init fails (with its message).
 std::unique_ptr<Reward> load_library_plugin(const LibraryPluginConfig& config, std::string_view where);
+
+// r1kit-reward-host, the program that runs an isolated library plugin (`isolate: true`, the
+// default) behind the JSON-lines protocol: $R1KIT_REWARD_HOST, else beside the running program,
+// else the build tree's. Throws r1::Error naming `where` and the places tried when none exists.
+std::filesystem::path reward_host_path(std::string_view where);
 
 struct ProcessPluginConfig {
   std::string name;                 // the reward's name
@@ -36,6 +43,9 @@ struct ProcessPluginConfig {
   double timeout = 30.0;            // seconds for one batch, from the request's first byte to the
                                     // response's newline; past it the process is killed
   nlohmann::json options = nlohmann::json::object();  // sent in every request as "options"
+  // The process first prints one line, {"ready": true} or {"error": "why"}, within `timeout`
+  // (r1kit-reward-host does, after loading its library): a start that fails says why.
+  bool ready_line = false;
 };
 
 // Starts the process (throws r1::Error naming `where` when it cannot be started). A process that

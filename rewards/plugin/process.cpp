@@ -130,7 +130,26 @@ class ProcessPlugin final : public Reward {
     }
     fd_ = fds[0];
     if (++num_starts_ > 1) log::info("reward plugin ", config_.name, " restarted (start ", num_starts_, ")");
+    if (config_.ready_line) {
+      std::string line, failure, detail;
+      exchange("", line, failure, detail);
+      if (failure.empty()) detail = not_ready(line);
+      if (!detail.empty()) {
+        stop(/*grace=*/false);
+        return detail;
+      }
+    }
     return "";
+  }
+
+  // "" when `line` is {"ready": true}; else why the plugin is not ready.
+  static std::string not_ready(const std::string& line) {
+    const nlohmann::json hello = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (hello.is_object() && hello.value("ready", false) == true) return "";
+    if (hello.is_object() && hello.contains("error") && hello["error"].is_string())
+      return hello["error"].get<std::string>();
+    return str_cat("expected {\"ready\": true} or {\"error\": ...} as the first line, found ",
+                   line.substr(0, 120));
   }
 
   void stop(bool grace) {
@@ -210,6 +229,12 @@ class ProcessPlugin final : public Reward {
     if (response.is_discarded()) {
       failure = "plugin_garbage";
       detail = str_cat("response is not JSON: ", excerpt());
+    } else if (response.is_object() && response.size() == 1 && response.contains("error") &&
+               response["error"].is_string()) {
+      // The plugin declined the whole batch, and said why: like a C plugin's non-zero return.
+      const std::string why = str_cat(config_.name, ": ", response["error"].get<std::string>());
+      log::warn("reward plugin ", why, "; ", n, " samples unscored");
+      out.assign(n, RewardResult::make_unscored("plugin_error", why));
     } else if (!response.is_object() || !response.contains("results") || !response["results"].is_array()) {
       failure = "plugin_garbage";
       detail = str_cat("expected {\"results\": [...]}, found ", excerpt());

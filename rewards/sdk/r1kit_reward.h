@@ -10,8 +10,8 @@
  *   4. copies every out[i].info, then calls r1kit_reward_free_results(user, out, n) (after a
  *      failed call too: every out[i].info starts NULL, so free what you set);
  *   5. calls r1kit_reward_destroy(user) when done.
- * A plugin runs inside the host process: a crash there (a signal, abort) ends the run. Load only
- * trusted code this way; use a JSON-lines process plugin for anything else.
+ * The host is r1kit-reward-host by default, a process of its own that r1kit restarts after a crash
+ * or a hang; with `isolate: false` it is r1kit itself, where a crash (a signal, abort) ends the run.
  */
 #ifndef R1KIT_REWARD_H_
 #define R1KIT_REWARD_H_

@@ -208,6 +208,61 @@ TEST(ProcessPlugin, StartErrorsNameThePlace) {
             "or a name in PATH)");
 }
 
+// A library plugin from a recipe entry `extra` (YAML flow-map keys) over libfaulty.so in `dir`.
+CombinedReward faulty_from_recipe(const test::TempDir& dir, const std::string& extra) {
+  test::write_text(dir / "recipe.yaml", "stages:\n  rl:\n    kind: grpo\n    rewards:\n"
+                   "      - {name: faulty, kind: library, path: libfaulty.so" + extra + "}\n");
+  const recipe::Node root = recipe::load_recipe(dir / "recipe.yaml", {});
+  return build_rewards(stage_rewards(root, "rl"), "stages.rl.rewards", builtin_registry(), dir.path());
+}
+
+std::vector<std::string> reasons(const std::vector<RewardResult>& results) {
+  std::vector<std::string> out;
+  for (const RewardResult& r : results) out.push_back(r.scored() ? str_cat(r.value) : r.unscored->reason);
+  return out;
+}
+
+// The default `isolate: true` runs the library in r1kit-reward-host: the same outcomes as in
+// process, and a crash or a hang costs the batch (restarted at the next one), not the run.
+TEST(IsolatedLibraryPlugin, CrashAndHangCostTheBatchNotTheRun) {
+  test::TempDir dir;
+  build_faulty(dir);
+  const CombinedReward isolated_rewards = faulty_from_recipe(dir, ", timeout: 1");
+  const CombinedReward in_process_rewards = faulty_from_recipe(dir, ", isolate: false");
+  Reward* isolated = isolated_rewards.components()[0].reward.get();
+  Reward* in_process = in_process_rewards.components()[0].reward.get();
+  const std::vector<Sample> mixed = batch_of({"ok", "NAN", "INF", "BADJSON", "UNSCORED", "SCORED2"});
+  EXPECT_EQ(reasons(isolated->score(mixed)), reasons(in_process->score(mixed)));
+  EXPECT_EQ(reasons(isolated->score(mixed)),
+            (std::vector<std::string>{"2", "plugin_nonfinite", "plugin_nonfinite", "plugin_garbage",
+                                      "plugin_unscored", "plugin_garbage"}));
+  expect_unscored(isolated->score(batch_of({"a", "ERROR"})), "plugin_error");
+
+  const std::vector<RewardResult> crashed = isolated->score(batch_of({"a", "CRASH"}));
+  expect_unscored(crashed, "plugin_crash");
+  EXPECT_NE(crashed[0].unscored->detail.find("signal 11"), std::string::npos) << crashed[0].unscored->detail;
+  EXPECT_EQ(reasons(isolated->score(batch_of({"abc"}))), std::vector<std::string>{"3"});
+
+  const auto start = std::chrono::steady_clock::now();
+  expect_unscored(isolated->score(batch_of({"HANG"})), "plugin_timeout");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(reasons(isolated->score(batch_of({"abcd"}))), std::vector<std::string>{"4"});
+}
+
+TEST(IsolatedLibraryPlugin, LoadErrorsNameTheRecipePlace) {
+  test::TempDir dir;
+  build_faulty(dir);
+  const std::string message = error_of([&] { (void)faulty_from_recipe(dir, ", options: {fail_init: true}"); });
+  EXPECT_NE(message.find("recipe.yaml:5:"), std::string::npos) << message;
+  EXPECT_NE(message.find("stages.rl.rewards[0].path: "), std::string::npos) << message;
+  EXPECT_NE(message.find("plugin init failed: asked to fail in init"), std::string::npos) << message;
+  setenv("R1KIT_REWARD_HOST", "/nonexistent/host", 1);
+  const std::string no_host = error_of([&] { (void)faulty_from_recipe(dir, ""); });
+  unsetenv("R1KIT_REWARD_HOST");
+  EXPECT_NE(no_host.find("R1KIT_REWARD_HOST=/nonexistent/host: expected the r1kit-reward-host program"),
+            std::string::npos) << no_host;
+}
+
 // Acceptance 4: both plugin kinds from a recipe, beside a built-in, scoring real samples.
 TEST(PluginsFromRecipe, BothKindsScoreRealSamples) {
   test::TempDir dir;

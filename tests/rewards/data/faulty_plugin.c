@@ -1,13 +1,16 @@
 /* A C-ABI reward plugin that misbehaves on request, for tests/rewards/plugin_test.cpp (compiled by
  * the test with the system C compiler, which also proves the SDK header is plain C). The
  * completion picks the behaviour per sample: NAN, INF, BADJSON (info not JSON), UNSCORED,
- * SCORED2 (scored flag out of range); a completion ERROR fails the whole batch. Otherwise
+ * SCORED2 (scored flag out of range); a completion ERROR fails the whole batch, CRASH dereferences
+ * a null pointer (SIGSEGV) and HANG never returns. Otherwise
  * value = completion length, info = {"frees": <number of free_results calls so far>}.
  * Options {"fail_init": true} make init fail. FAULTY_ABI overrides the reported ABI version. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rewards/sdk/r1kit_reward.h"
 
@@ -37,8 +40,15 @@ int r1kit_reward_init(const char* options_json, void** user, char* error, size_t
 
 int r1kit_reward_score(void* user, const r1kit_sample* samples, size_t n, r1kit_result* out) {
   state* st = (state*)user;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     if (is(&samples[i], "ERROR")) return 7;
+    if (is(&samples[i], "CRASH")) {
+      volatile int* volatile nowhere = NULL;
+      *nowhere = 1;
+    }
+    if (is(&samples[i], "HANG"))
+      for (;;) sleep(1);
+  }
   st->infos = (char*)calloc(n, 64);
   for (size_t i = 0; i < n; ++i) {
     char* info = st->infos + 64 * i;
