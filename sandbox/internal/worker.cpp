@@ -279,7 +279,12 @@ void Worker::start() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    // The raw call, not signal(): glibc refuses its reserved signals 32 and 33 there, yet an
+    // ignored one survives exec like any other (GNU make leaves both ignored in its children). An
+    // all-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every ABI.
+    const unsigned long default_action[4] = {0, 0, 0, 0};
+    for (int sig = 1; sig < NSIG; ++sig)
+      ::syscall(SYS_rt_sigaction, sig, default_action, nullptr, sizeof(unsigned long));
     char go = 0;
     if (::unshare(CLONE_NEWUSER) != 0 || ::write(up, "u", 1) != 1 || ::read(down, &go, 1) != 1) ::_exit(125);
     if (::syscall(SYS_setresgid, 0, 0, 0) != 0 || ::syscall(SYS_setresuid, 0, 0, 0) != 0 ||
