@@ -44,4 +44,19 @@ target_link_libraries(r1_torch INTERFACE OpenMP::OpenMP_CXX)
 find_library(R1_TORCH_CPU torch_cpu PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
 find_library(R1_C10 c10 PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH REQUIRED)
 target_link_libraries(r1_torch INTERFACE ${R1_TORCH_CPU} ${R1_C10})
+# R1KIT_TORCH_CUDA=ON (scripts/gpu-check.sh) also links torch_cuda and c10_cuda, so that LibTorch's
+# CUDA backend registers itself at load (at::hasCUDA() is false without it). --no-as-needed: r1kit
+# calls nothing in them directly, and the linker would otherwise drop them.
+option(R1KIT_TORCH_CUDA "Link LibTorch's CUDA backend (torch_cuda, c10_cuda): tensors on GPUs" OFF)
+if(R1KIT_TORCH_CUDA)
+  find_library(R1_TORCH_CUDA torch_cuda PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH)
+  find_library(R1_C10_CUDA c10_cuda PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH)
+  if(NOT R1_TORCH_CUDA OR NOT R1_C10_CUDA)
+    message(FATAL_ERROR "r1kit: R1KIT_TORCH_CUDA=ON but ${TORCH_INSTALL_PREFIX}/lib has no torch_cuda/"
+                        "c10_cuda: this LibTorch is CPU-only; use a CUDA build of PyTorch")
+  endif()
+  target_link_libraries(r1_torch INTERFACE -Wl,--no-as-needed ${R1_TORCH_CUDA} ${R1_C10_CUDA}
+                                           -Wl,--as-needed)
+  message(STATUS "r1kit: LibTorch's CUDA backend linked (R1KIT_TORCH_CUDA=ON)")
+endif()
 target_link_options(r1_torch INTERFACE "-Wl,-rpath,${TORCH_INSTALL_PREFIX}/lib")

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The standing GPU check (issue 9): on a machine with an NVIDIA GPU, CUDA and a CUDA build of
+# PyTorch, builds r1kit against that PyTorch with LibTorch's CUDA backend and the CUDA kernels
+# (sm_90a), runs the LibTorch test suites (the tests that need a GPU skip themselves elsewhere and
+# run here) and the GPU benchmarks, and writes one report: $OUT/gpu-check.json (or ./gpu-check-out/).
+# On the lent machines, which have no package registry, first run scripts/gpu-deps.sh here and
+# carry .gpu-deps; for example, with the device tool:
+#   run(command="bash scripts/gpu-check.sh", carry=[".gpu-deps"], timeout_s=900)
+# Options: --configure-only (check the toolchain and dependencies, build nothing), --jobs N.
+# Budget: about 10 minutes on 16 cores, most of it compiling the LibTorch test suites (an estimate:
+# the script has been run here, without a GPU, up to --configure-only, not yet on a GPU machine).
+# The GPU benchmarks (bench/kernels, issue 9) join step 5 when they exist.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+configure_only=0
+jobs=$(nproc)
+while (($#)); do
+  case "$1" in
+    --configure-only) configure_only=1 ;;
+    --jobs) jobs=$2; shift ;;
+    *) echo "gpu-check: unknown option $1 (expected --configure-only or --jobs N)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+out=${OUT:-$PWD/gpu-check-out}
+mkdir -p "$out"
+build=${R1KIT_GPU_BUILD:-build-gpu}
+python=${R1KIT_GPU_PYTHON:-python3}
+log() { printf 'gpu-check: %s\n' "$*" | tee -a "$out/gpu-check.log"; }
+start=$(date +%s)
+
+# 1. The machine.
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo none)
+torch=$("$python" -c 'import torch; print(torch.__version__, torch.cuda.is_available())')
+venv=$("$python" -c 'import sys; print(sys.prefix)')
+log "gpu: $gpu; torch (version, cuda): $torch; python prefix: $venv"
+
+# 2. Dependencies carried as .deb files, unpacked into a private prefix (nothing is installed).
+if compgen -G ".gpu-deps/*.deb" >/dev/null; then
+  deps=/tmp/r1kit-deps
+  mkdir -p "$deps"
+  for f in .gpu-deps/*.deb; do dpkg-deb -x "$f" "$deps"; done
+  arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+  export CMAKE_PREFIX_PATH="$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export PKG_CONFIG_PATH="$deps/usr/lib/$arch/pkgconfig:$deps/usr/share/pkgconfig"
+  export PKG_CONFIG_SYSROOT_DIR="$deps"  # the .pc files say /usr: prefix their -I and -L
+  export LD_LIBRARY_PATH="$deps/usr/lib/$arch${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  command -v pkg-config >/dev/null || export PKG_CONFIG="$deps/usr/bin/pkgconf"
+  log "dependencies from .gpu-deps unpacked into $deps"
+fi
+
+# 3. Configure: this machine's PyTorch, its CUDA backend linked, CUDA code for Hopper.
+cmake -S . -B "$build" -G Ninja -DR1KIT_VENV="$venv" -DR1KIT_TORCH_CUDA=ON -DR1KIT_CUDA=ON \
+  -DR1KIT_ASAN=OFF >"$out/configure.log" 2>&1 || { log "configure failed (configure.log)"; tail -20 "$out/configure.log"; exit 1; }
+log "configured $build"
+((configure_only)) && exit 0
+
+# 4. Build what the check runs.
+targets=(model_test rollout_test)
+ninja -C "$build" -j "$jobs" "${targets[@]}" >"$out/build.log" 2>&1 || { log "build failed (build.log)"; tail -30 "$out/build.log"; exit 1; }
+log "built ${targets[*]} in $(( $(date +%s) - start )) s"
+
+# 5. Tests: every LibTorch suite, with gtest's JSON report; the summary names the tests that ran
+# (not skipped) and need CUDA by name, so a GPU test silently skipping on a GPU shows up.
+status=0
+for t in "${targets[@]}"; do
+  "$build/tests/$t" --gtest_output="json:$out/$t.json" >"$out/$t.log" 2>&1 || status=1
+done
+"$python" - "$out" "$gpu" "$torch" "$(( $(date +%s) - start ))" "${targets[@]}" <<'PY' || status=1
+import json, re, sys
+out, gpu, torch, seconds, suites = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+report = {"gpu": gpu, "torch": torch, "seconds": seconds, "suites": {}, "cuda_tests_run": [], "cuda_tests_skipped": []}
+for suite in suites:
+    data = json.load(open(f"{out}/{suite}.json"))
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for group in data["testsuites"]:
+        for t in group["testsuite"]:
+            name = f'{group["name"]}.{t["name"]}'
+            state = "failed" if t.get("failures") else "skipped" if t.get("result") == "SKIPPED" else "passed"
+            counts[state] += 1
+            if re.search(r"cuda|gpu", name, re.I):
+                report["cuda_tests_skipped" if state == "skipped" else "cuda_tests_run"].append(f"{name}: {state}")
+    report["suites"][suite] = counts
+json.dump(report, open(f"{out}/gpu-check.json", "w"), indent=1)
+print(json.dumps(report))
+# On a GPU, a CUDA test that skipped means LibTorch's CUDA backend did not come up: a failure.
+sys.exit(3 if gpu != "none" and report["cuda_tests_skipped"] else 0)
+PY
+log "report: $out/gpu-check.json (status $status)"
+exit $status
