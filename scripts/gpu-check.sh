@@ -58,12 +58,14 @@ log "configured $build"
 ((configure_only)) && exit 0
 
 # 4. Build what the check runs.
-targets=(model_test rollout_test)
+# cuda_kernels_test: the CUDA kernels against their CPU references (no LibTorch; needs R1KIT_CUDA=ON).
+targets=(model_test rollout_test cuda_kernels_test)
 ninja -C "$build" -j "$jobs" "${targets[@]}" >"$out/build.log" 2>&1 || { log "build failed (build.log)"; tail -30 "$out/build.log"; exit 1; }
 log "built ${targets[*]} in $(( $(date +%s) - start )) s"
 
-# 5. Tests: every LibTorch suite, with gtest's JSON report; the summary names the tests that ran
-# (not skipped) and need CUDA by name, so a GPU test silently skipping on a GPU shows up.
+# 5. Tests: every LibTorch suite and the CUDA kernel suite, with gtest's JSON report; the summary
+# names the tests that ran (not skipped) and need CUDA by name, so a GPU test silently skipping on a
+# GPU shows up.
 status=0
 for t in "${targets[@]}"; do
   "$build/tests/$t" --gtest_output="json:$out/$t.json" >"$out/$t.log" 2>&1 || status=1
