@@ -197,7 +197,9 @@ void reward_command(const RewardArgs& args) {
 void add_reward_command(CLI::App& app) {
   auto args = std::make_shared<RewardArgs>();
   CLI::App* cmd = app.add_subcommand("reward", "Score samples (JSONL) with rule rewards and plugins");
-  cmd->add_option("--rewards", args->rewards, "comma-separated built-in rewards: accuracy, format, language");
+  // The list in the help comes from the registry, so it names every built-in and what it scores.
+  cmd->add_option("--rewards", args->rewards,
+                  "comma-separated built-in rewards, of:\n" + rewards::builtin_registry().describe());
   cmd->add_option("--weights", args->weights, "comma-separated weights, one per --rewards entry (default 1 each)");
   cmd->add_option("--recipe", args->recipe, "take the rewards from this recipe's --stage `rewards:` list");
   cmd->add_option("--stage", args->stage, "the recipe stage (with --recipe)");

@@ -37,9 +37,6 @@ void run_sandbox(const SandboxRunArgs& args) {
   request.source = core::read_file(args.file);
   if (!args.stdin_file.empty()) request.stdin_data = core::read_file(args.stdin_file);
   request.args = args.args;
-  if (args.time_limit < 0) throw Error(str_cat("--time-limit: expected seconds > 0, found ", args.time_limit));
-  if (args.wall_limit < 0) throw Error(str_cat("--wall-limit: expected seconds > 0, found ", args.wall_limit));
-  if (args.memory_limit < 0) throw Error(str_cat("--memory-limit: expected MB > 0, found ", args.memory_limit));
   if (args.time_limit > 0) {
     request.limits.cpu_time = args.time_limit;
     request.limits.wall_time = std::max(request.limits.wall_time, 2 * args.time_limit);
@@ -65,9 +62,11 @@ void add_sandbox_command(CLI::App& app) {
   run->add_option("--language", args->language, "python or cpp (default python)");
   run->add_option("FILE", args->file, "the program's source")->required();
   run->add_option("--stdin", args->stdin_file, "a file fed on the program's stdin (default: empty)");
-  run->add_option("--time-limit", args->time_limit, "CPU seconds (default 5)");
-  run->add_option("--wall-limit", args->wall_limit, "wall seconds (default max(10, 2 x --time-limit))");
-  run->add_option("--memory-limit", args->memory_limit, "MB (default 512)");
+  // Given limits are checked by CLI11 (> 0); 0 in the fields means "not given".
+  run->add_option("--time-limit", args->time_limit, "CPU seconds (default 5)")->check(CLI::PositiveNumber);
+  run->add_option("--wall-limit", args->wall_limit, "wall seconds (default max(10, 2 x --time-limit))")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--memory-limit", args->memory_limit, "MB (default 512)")->check(CLI::PositiveNumber);
   run->add_option("ARGS", args->args, "arguments passed to the program (after --)");
   run->callback([args] { run_sandbox(*args); });
   add_sandbox_judge_command(*sandbox_app);

@@ -198,22 +198,25 @@ std::shared_ptr<const Compiled> Sandbox::Impl::compile(const std::string& source
   for (const std::string& flag : config.cxx_flags) key += '\0' + flag;
   key += std::string(1, '\0') + source;
   std::promise<std::shared_ptr<const Compiled>> promise;
+  std::shared_future<std::shared_ptr<const Compiled>> hit;
   {
     std::lock_guard lock(cache_mutex);
     auto it = cache.find(key);
     if (it != cache.end()) {
       lru.remove(key);
       lru.push_front(key);
-      auto future = it->second;
-      return future.get();
-    }
-    cache.emplace(key, promise.get_future().share());
-    lru.push_front(key);
-    while (int(lru.size()) > std::max(1, config.compile_cache_size)) {
-      cache.erase(lru.back());
-      lru.pop_back();
+      hit = it->second;
+    } else {
+      cache.emplace(key, promise.get_future().share());
+      lru.push_front(key);
+      while (int(lru.size()) > std::max(1, config.compile_cache_size)) {
+        cache.erase(lru.back());
+        lru.pop_back();
+      }
     }
   }
+  // Waited for outside the lock: a compilation still running takes the lock when it fails.
+  if (hit.valid()) return hit.get();
   std::shared_ptr<const Compiled> compiled = compile_uncached(source);
   if (!compiled->ok && compiled->failure.verdict == Verdict::sandbox_error) {
     std::lock_guard lock(cache_mutex);  // not the program's fault: do not remember it

@@ -5,7 +5,7 @@
 # run here) and the GPU benchmarks, and writes one report: $OUT/gpu-check.json (or ./gpu-check-out/).
 # On the lent machines, which have no package registry, first run scripts/gpu-deps.sh here and
 # carry .gpu-deps; for example, with the device tool:
-#   run(command="bash scripts/gpu-check.sh", carry=[".gpu-deps"], timeout_s=900)
+#   run(command="bash scripts/gpu-check.sh", carry=[".gpu-deps"], timeout_s=600)
 # Options: --configure-only (check the toolchain and dependencies, build nothing), --jobs N.
 # Budget: about 10 minutes on 16 cores, most of it compiling the LibTorch test suites (an estimate:
 # the script has been run here, without a GPU, up to --configure-only, not yet on a GPU machine).

@@ -1,7 +1,9 @@
 // The built-in rewards as Reward objects, and the registry that builds them by name.
 #include <memory>
 
+#include "core/error.h"
 #include "core/recipe/bind.h"
+#include "rewards/math/answer.h"
 #include "rewards/builtin/builtin.h"
 #include "rewards/builtin/code_accuracy.h"
 #include "rewards/registry.h"
@@ -82,13 +84,27 @@ class AccuracyReward final : public Reward {
   CodeJudge code_;
 };
 
+// "<recipe mark>: <key_path>.<a>.<b>" for the option `a.b` (the mark where the recipe has one).
+std::string option_place(const recipe::Node& options, const std::string& key_path, std::string_view a,
+                         std::string_view b = {}) {
+  const recipe::Node* node = options.is_map() ? options.find(a) : nullptr;
+  if (node != nullptr && !b.empty()) node = node->is_map() ? node->find(b) : nullptr;
+  const std::string path = str_cat(key_path, ".", a, b.empty() ? "" : ".", b);
+  const std::string mark = node != nullptr ? node->mark().str() : "";
+  return mark.empty() ? path : str_cat(mark, ": ", path);
+}
+
 }  // namespace
 
 Registry builtin_registry() {
   Registry registry;
   registry.add("accuracy", "1 when the final answer (math) or the program (code) is right",
                [](const recipe::Node& options, const std::string& key_path) -> std::unique_ptr<Reward> {
-                 return std::make_unique<AccuracyReward>(recipe::bind<AccuracyConfig>(options, key_path));
+                 const auto config = recipe::bind<AccuracyConfig>(options, key_path);
+                 // Checked here, once, rather than when the first unboxed summary needs it.
+                 math::check_answer_pattern(config.math.answer_pattern,
+                                            option_place(options, key_path, "math", "answer_pattern"));
+                 return std::make_unique<AccuracyReward>(config);
                });
   registry.add("format", "1 when the completion is <think>...</think> then a non-empty summary",
                [](const recipe::Node& options, const std::string& key_path) -> std::unique_ptr<Reward> {
@@ -96,7 +112,12 @@ Registry builtin_registry() {
                });
   registry.add("language", "share of the chain of thought's words in the target language",
                [](const recipe::Node& options, const std::string& key_path) -> std::unique_ptr<Reward> {
-                 return std::make_unique<LanguageReward>(recipe::bind<LanguageConfig>(options, key_path));
+                 const auto config = recipe::bind<LanguageConfig>(options, key_path);
+                 if (!config.target.empty() && !known_language(config.target))
+                   throw Error(str_cat(option_place(options, key_path, "target"),
+                                       ": expected a language code such as \"en\" or \"zh\", found \"",
+                                       config.target, "\""));
+                 return std::make_unique<LanguageReward>(config);
                });
   return registry;
 }

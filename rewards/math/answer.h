@@ -31,6 +31,11 @@ struct Extraction {
 // compiled once per thread and pattern, never per call).
 std::optional<Extraction> extract_answer(std::string_view summary, const ExtractConfig& config);
 
+// Checks a configured answer_pattern where the configuration is read, so a bad one is refused
+// there (naming `where`, e.g. the recipe key) rather than when the first unboxed summary needs it.
+// Throws r1::Error for a pattern that is not valid RE2 or has no capture group; "" is valid (none).
+void check_answer_pattern(const std::string& pattern, std::string_view where);
+
 struct EquivalenceConfig {
   double deadline_ms = 50.0;     // wall budget of one decision; past it the outcome is `deadline`
   // Answers longer than this are `different` (rule "too_long") without being parsed: a decision

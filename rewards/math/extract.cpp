@@ -60,17 +60,20 @@ std::optional<Extraction> last_box(std::string_view s) {
 
 // Compiled once per (thread, pattern): RE2 objects are thread-safe to share, but a thread_local
 // slot needs no lock and the pattern rarely changes within a process.
+// Throws r1::Error naming `where` when `re` (compiled from `pattern`) cannot serve as the pattern.
+void check_compiled(const RE2& re, const std::string& pattern, std::string_view where) {
+  if (!re.ok())
+    throw Error(str_cat(where, ": expected an RE2 pattern, found \"", pattern, "\": ", re.error()));
+  if (re.NumberOfCapturingGroups() < 1)
+    throw Error(str_cat(where, ": expected one capture group, found none in \"", pattern, "\""));
+}
+
 const RE2& compiled(const std::string& pattern) {
   thread_local std::string cached_pattern;
   thread_local std::unique_ptr<RE2> cached;
   if (!cached || cached_pattern != pattern) {
     auto re = std::make_unique<RE2>(pattern, RE2::Quiet);
-    if (!re->ok())
-      throw Error(str_cat("accuracy.answer_pattern: expected an RE2 pattern, found \"", pattern,
-                          "\": ", re->error()));
-    if (re->NumberOfCapturingGroups() < 1)
-      throw Error(str_cat("accuracy.answer_pattern: expected one capture group, found none in \"",
-                          pattern, "\""));
+    check_compiled(*re, pattern, "accuracy.answer_pattern");
     cached = std::move(re);
     cached_pattern = pattern;
   }
@@ -113,7 +116,7 @@ size_t number_length(std::string_view s, size_t i) {
 }
 
 std::optional<Extraction> last_number(std::string_view s) {
-  std::optional<Extraction> last;
+  size_t last_begin = std::string_view::npos, last_end = 0;  // only the last one becomes a string
   for (size_t i = 0; i < s.size();) {
     const bool starts = is_digit(s[i]) && (i == 0 || !is_digit(s[i - 1]));
     if (!starts) {
@@ -126,13 +129,19 @@ std::optional<Extraction> last_number(std::string_view s) {
         (begin == 1 || !std::isalnum(static_cast<unsigned char>(s[begin - 2]))))
       --begin;
     const size_t len = number_length(s, i);
-    last = Extraction{std::string(s.substr(begin, i + len - begin)), "last_number", begin};
+    last_begin = begin;
+    last_end = i + len;
     i += len;
   }
-  return last;
+  if (last_begin == std::string_view::npos) return std::nullopt;
+  return Extraction{std::string(s.substr(last_begin, last_end - last_begin)), "last_number", last_begin};
 }
 
 }  // namespace
+
+void check_answer_pattern(const std::string& pattern, std::string_view where) {
+  if (!pattern.empty()) check_compiled(RE2(pattern, RE2::Quiet), pattern, where);
+}
 
 std::optional<Extraction> extract_answer(std::string_view summary, const ExtractConfig& config) {
   if (auto box = last_box(summary)) return box;

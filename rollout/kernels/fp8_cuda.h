@@ -14,7 +14,8 @@
 namespace r1::rollout::kernels {
 
 // The number of CUDA devices the runtime sees; 0 when there is no driver, no device or any other
-// runtime error (which it clears). Never throws; tests use it to skip.
+// runtime error. Never throws; tests use it to skip. (Without a driver the runtime keeps reporting
+// cudaErrorInsufficientDriver to every later call, cudaGetLastError included: nothing can clear it.)
 int cuda_device_count();
 
 // cudaGetErrorString of a launcher's result, for messages.

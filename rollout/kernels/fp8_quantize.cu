@@ -110,7 +110,7 @@ int64_t num_tiles(int64_t n) { return (n + kTile - 1) / kTile; }
 int cuda_device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear it, so the next cudaGetLastError does not report it
+    cudaGetLastError();  // clears a non-sticky error; a missing driver stays reported (fp8_cuda.h)
     return 0;
   }
   return count;

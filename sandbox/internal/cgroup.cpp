@@ -110,8 +110,14 @@ CgroupSet::CgroupSet(const std::string& root) {
   memory_ = make_group(root, "memory", name);
   pids_ = make_group(root, "pids", name);
   cpuacct_ = make_group(root, "cpuacct", name);
-  // memory.use_hierarchy must be on so the runs' usage counts against the parent's limit.
-  write_value(memory_ + "/memory.use_hierarchy", "1");
+  // memory.use_hierarchy must be on so the runs' usage counts against the parent's limit; it is
+  // already on (and read-only) where the root has it, so only a value that stays off is refused.
+  const std::string hierarchy = memory_ + "/memory.use_hierarchy";
+  if (write_value(hierarchy, "1") != 0 && read_file(hierarchy).substr(0, 1) != "1") {
+    for (const std::string* dir : {&memory_, &pids_, &cpuacct_}) ::rmdir(dir->c_str());
+    throw Error(str_cat("sandbox: cannot turn on ", hierarchy,
+                        ": runs would escape the limits of the group they are made in"));
+  }
   has_memsw_ = ::access((memory_ + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0;
 }
 
@@ -131,10 +137,17 @@ RunCgroup::RunCgroup(const CgroupSet& set, int64_t memory_bytes, int64_t max_pid
     }
   }
   const std::string mem = set_.memory() + "/" + name_;
-  write_or_fail(mem + "/memory.limit_in_bytes", std::to_string(memory_bytes));
-  // memsw >= memory is required by the kernel; equal means "no swap".
-  if (set_.has_memsw()) write_or_fail(mem + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
-  write_or_fail(set_.pids() + "/" + name_ + "/pids.max", std::to_string(max_pids));
+  try {
+    write_or_fail(mem + "/memory.limit_in_bytes", std::to_string(memory_bytes));
+    // memsw >= memory is required by the kernel; equal means "no swap".
+    if (set_.has_memsw()) write_or_fail(mem + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
+    write_or_fail(set_.pids() + "/" + name_ + "/pids.max", std::to_string(max_pids));
+  } catch (const SandboxFailure&) {
+    // The destructor does not run for a constructor that throws: remove the empty groups here.
+    removed_ = true;
+    for (const std::string* d : {&set_.memory(), &set_.pids(), &set_.cpuacct()}) ::rmdir((*d + "/" + name_).c_str());
+    throw;
+  }
 }
 
 RunCgroup::~RunCgroup() {

@@ -153,7 +153,8 @@ SECCOMP_LEN, SECCOMP_CODE = seccomp_program()
 
 def install_seccomp():
     code = ctypes.create_string_buffer(SECCOMP_CODE, len(SECCOMP_CODE))
-    fprog = struct.pack('HxxxxxxQ', SECCOMP_LEN, ctypes.addressof(code))
+    # struct sock_fprog: unsigned short len, 6 bytes of padding, then the filter's address.
+    fprog = struct.pack('H6xQ', SECCOMP_LEN, ctypes.addressof(code))
     check(LIBC.prctl(22, 2, ctypes.cast(ctypes.c_char_p(fprog), ctypes.c_void_p).value, 0, 0), 'seccomp')
 
 

@@ -487,6 +487,12 @@ RunResult Worker::run(const Job& job) {
     result = std::move(session.result);
   } catch (const SandboxFailure& e) {
     failure = e.what();
+  } catch (const std::exception& e) {
+    // Anything else (a malformed number from the server or a cgroup file, an allocation) leaves
+    // the worker in an unknown state: report it as the sandbox's failure and replace the worker,
+    // so run() keeps its never-throws contract and the pool keeps its size.
+    failure = str_cat("internal: ", e.what());
+    dead_ = true;
   }
   if (!failure.empty()) {
     result.verdict = Verdict::sandbox_error;

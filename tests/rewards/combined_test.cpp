@@ -47,14 +47,7 @@ std::vector<Sample> prompts(std::initializer_list<const char*> texts) {
 
 #define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << "  in: " << (text)
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(CombinedReward, WeightedSumAndUnscoredPropagation) {
   std::vector<Component> components;
@@ -190,6 +183,12 @@ TEST(RewardsConfig, ErrorsNameTheKeyPath) {
   EXPECT_CONTAINS(error("      - {name: reward, kind: process, path: /bin/cat}\n"),
                   ":4:16: stages.rl.rewards[0].name: 'reward' is reserved");
   EXPECT_CONTAINS(error("      - {weight: 1}\n"), "stages.rl.rewards[0].name: missing required key");
+  EXPECT_CONTAINS(error("      - {name: accuracy, options: {math: {answer_pattern: 'answer (x'}}}\n"),
+                  ":4:59: stages.rl.rewards[0].options.math.answer_pattern: expected an RE2 pattern");
+  EXPECT_CONTAINS(error("      - {name: accuracy, options: {math: {answer_pattern: 'answer x'}}}\n"),
+                  "stages.rl.rewards[0].options.math.answer_pattern: expected one capture group");
+  EXPECT_CONTAINS(error("      - {name: language, options: {target: xx}}\n"),
+                  ":4:44: stages.rl.rewards[0].options.target: expected a language code such as \"en\"");
   EXPECT_CONTAINS(error("      {name: format}\n"), "stages.rl.rewards: expected a list of rewards");
   EXPECT_CONTAINS(error_of([&] { (void)build_from("stages:\n  sft: {kind: sft}\n", dir); }), "no stage 'rl'; the recipe has: sft");
 }

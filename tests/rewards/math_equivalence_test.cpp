@@ -26,17 +26,6 @@ struct Case {
   bool oneway = false;
 };
 
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  for (size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
-    fields.push_back(line.substr(start, tab - start));
-    start = tab + 1;
-  }
-  fields.push_back(line.substr(start));
-  return fields;
-}
-
 std::vector<Case> load_table() {
   const auto path = test::source_dir() / "tests/rewards/data/math_equivalence.tsv";
   std::ifstream in(path);
@@ -45,7 +34,7 @@ std::vector<Case> load_table() {
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.empty() || line[0] == '#') continue;
-    const auto f = split_tabs(line);
+    const auto f = test::split(line, '\t');
     EXPECT_TRUE(f.size() == 3 || f.size() == 4) << path << ":" << n << ": expected 3 or 4 fields";
     if (f.size() < 3) continue;
     EXPECT_TRUE(f[2] == "=" || f[2] == "!=") << path << ":" << n << ": expected = or !=, found " << f[2];

@@ -19,17 +19,6 @@
 namespace r1::rewards::math {
 namespace {
 
-std::vector<std::string> fields_of(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  for (size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
-    fields.push_back(line.substr(start, tab - start));
-    start = tab + 1;
-  }
-  fields.push_back(line.substr(start));
-  return fields;
-}
-
 struct Pair {
   std::string form, answer, reference;
   bool math_verify = false;
@@ -52,7 +41,7 @@ std::map<Key, Listed> load_disagreements() {
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.empty() || line[0] == '#') continue;
-    const auto f = fields_of(line);
+    const auto f = test::split(line, '\t');
     EXPECT_EQ(f.size(), 5u) << path << ":" << n << ": expected form, answer, reference, "
                             << "math_verify (0/1), reason";
     if (f.size() != 5) continue;
@@ -74,7 +63,7 @@ std::vector<Pair> run_math_verify() {
   std::istringstream in(r.out);
   std::string line;
   while (std::getline(in, line)) {
-    const auto f = fields_of(line);
+    const auto f = test::split(line, '\t');
     EXPECT_EQ(f.size(), 4u) << "unexpected line from " << script << ": " << line;
     if (f.size() == 4) pairs.push_back({f[0], f[1], f[2], f[3] == "1"});
   }

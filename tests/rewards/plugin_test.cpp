@@ -36,14 +36,7 @@ std::vector<Sample> batch_of(std::initializer_list<std::string> completions) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 void expect_unscored(const std::vector<RewardResult>& results, const std::string& reason) {
   for (const RewardResult& r : results) {

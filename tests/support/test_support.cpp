@@ -1,5 +1,7 @@
 #include "tests/support/test_support.h"
 
+#include "core/error.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -125,6 +127,26 @@ void write_text(const stdfs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::vector<std::string> split(const std::string& line, char separator) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (size_t at = line.find(separator); at != std::string::npos; at = line.find(separator, start)) {
+    fields.push_back(line.substr(start, at - start));
+    start = at + 1;
+  }
+  fields.push_back(line.substr(start));
+  return fields;
 }
 
 std::string read_text(const stdfs::path& path) {

@@ -59,6 +59,10 @@ stdfs::path python();
 
 void write_text(const stdfs::path& path, const std::string& text);
 std::string read_text(const stdfs::path& path);
+// The message of the r1::Error that `fn` throws; "(no error)" when it throws none.
+std::string error_of(const std::function<void()>& fn);
+// The fields of `line` between `separator`s, empty ones included ("a\t\tb" -> a, "", b).
+std::vector<std::string> split(const std::string& line, char separator);
 
 // True when the reference libraries may be used. False only when R1KIT_NO_REFERENCE=1 (a deliberate
 // opt-out); a missing venv without that opt-out is a test failure, never a silent skip.
