@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,14 +36,19 @@ struct DistConfig {
 // The torchrun variables. Absent RANK and WORLD_SIZE: nullopt (a single process). Throws r1::Error
 // naming the variable when some are set but others missing or malformed (RANK >= WORLD_SIZE, a
 // port outside 1..65535, ...).
+// LOCAL_RANK defaults to RANK and LOCAL_WORLD_SIZE to WORLD_SIZE (one node) when absent.
+// MASTER_ADDR and MASTER_PORT are required once WORLD_SIZE > 1.
 struct DistEnv {
   int rank = 0;
   int world_size = 1;
   int local_rank = 0;
+  int local_world_size = 1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
 };
 std::optional<DistEnv> dist_env_from_environment();
+// The same over any lookup (tests): `getenv(name)` returns the value or nullptr when unset.
+std::optional<DistEnv> dist_env_from(const std::function<const char*(const char*)>& getenv);
 
 class Dist {
  public:
@@ -62,6 +68,10 @@ class Dist {
   int rank() const;
   int world_size() const;
   bool is_main() const { return rank() == 0; }
+  // "single" for a world of one, else the backend joined ("gloo" | "nccl").
+  const std::string& backend() const;
+  // The config's timeout, in seconds.
+  double timeout() const;
 
   // In place, over all ranks, element-wise sum. Tensors on the group's device; any float dtype.
   // Throws r1::Error on timeout or a dead peer.

@@ -20,7 +20,7 @@ debian_packages=(
   libsentencepiece-dev sentencepiece nlohmann-json3-dev libre2-dev libyaml-cpp-dev libcli11-dev
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  bubblewrap
+  bubblewrap libgloo-dev
 )
 
 log() { printf 'setup: %s\n' "$*"; }
