@@ -20,5 +20,6 @@ void add_generate_command(CLI::App& app);
 void add_sandbox_command(CLI::App& app);
 void add_sandbox_judge_command(CLI::App& sandbox);
 void add_reward_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace r1::cli

@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
   r1::cli::add_score_command(app);
   r1::cli::add_generate_command(app);
   r1::cli::add_reward_command(app);
+  r1::cli::add_report_command(app);
   r1::cli::add_sandbox_command(app);
   try {
     app.parse(argc, argv);
