@@ -20,6 +20,8 @@ void add_generate_command(CLI::App& app);
 void add_sandbox_command(CLI::App& app);
 void add_sandbox_judge_command(CLI::App& sandbox);
 void add_reward_command(CLI::App& app);
+void add_tasks_command(CLI::App& app);  // cli/tasks.cpp: `r1kit tasks gen`
 void add_report_command(CLI::App& app);
+void add_launch_command(CLI::App& app);
 
 }  // namespace r1::cli

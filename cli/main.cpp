@@ -44,7 +44,9 @@ int run(int argc, char** argv) {
   r1::cli::add_generate_command(app);
   r1::cli::add_reward_command(app);
   r1::cli::add_report_command(app);
+  r1::cli::add_launch_command(app);
   r1::cli::add_sandbox_command(app);
+  r1::cli::add_tasks_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

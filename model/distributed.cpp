@@ -165,6 +165,12 @@ std::string resolve_backend(const DistConfig& config, at::Device device) {
     throw Error(str_cat("dist.backend: nccl reduces CUDA tensors, but the device is ",
                         device.str(), "; use gloo (or auto) on CPU"));
   }
+#ifndef R1KIT_WITH_NCCL
+  if (backend == "nccl") {
+    throw Error("dist.backend: nccl needs LibTorch's CUDA backend, and this r1kit was not built "
+                "with CUDA (configure with -DR1KIT_TORCH_CUDA=ON, as scripts/gpu-check.sh does)");
+  }
+#endif
   return backend;
 }
 
@@ -200,8 +206,8 @@ c10::intrusive_ptr<c10d::Backend> make_nccl(const c10::intrusive_ptr<c10d::Store
   (void)env;
   (void)timeout;
   (void)device;
-  throw Error("dist.backend: nccl needs LibTorch's CUDA backend, and this r1kit was not built with "
-              "CUDA (configure with -DR1KIT_TORCH_CUDA=ON, as scripts/gpu-check.sh does)");
+  R1_CHECK(false, "resolve_backend() refuses nccl in a build without it");
+  return {};
 #endif
 }
 
