@@ -48,6 +48,10 @@ struct TasksConfig {
   bool unique = false;
   // pretrain only: share of lines that are generic sentences rather than rendered tasks.
   double generic_share = 0.15;
+  // pretrain only: render a task's reasoning inside <think>...</think> as the SFT answer has it
+  // (the base model then knows the format, which R1-Zero-style GRPO from the base relies on);
+  // false: prompt, reasoning and summary as plain paragraphs.
+  bool pretrain_think_tags = true;
 
   template <typename V>
   void visit(V& v) {
@@ -71,6 +75,7 @@ struct TasksConfig {
     v.field("unique", unique, "each problem at most once (held-out sets)");
     v.field("generic_share", generic_share, "pretrain: share of generic sentences",
             recipe::AtLeast{0}, recipe::AtMost{1});
+    v.field("pretrain_think_tags", pretrain_think_tags, "pretrain: keep <think> tags around the reasoning");
   }
 };
 
@@ -96,8 +101,9 @@ void write_jsonl(const std::filesystem::path& path, std::span<const nlohmann::js
 // of the key, mapped to [0, 1)). A pure function: no seed, no language.
 bool is_heldout(std::string_view problem_key, double heldout_share);
 
-// The text of a pretrain line for an rl/sft line (prompt, reasoning, summary as plain text).
-// Exposed so the pretraining corpus and a chat-formatted dataset can be built from the same lines.
-std::string render_plain_text(const nlohmann::json& sft_line);
+// The text of a pretrain line for an sft line: the prompt, a newline, then the assistant message
+// (with its <think> tags when think_tags, else the reasoning and summary as plain paragraphs).
+// Throws r1::Error when the line has no user + assistant messages.
+std::string render_plain_text(const nlohmann::json& sft_line, bool think_tags = true);
 
 }  // namespace r1::data

@@ -97,4 +97,12 @@ struct MathAccuracyConfig {
 // ("deadline") when the decision ran out of time. Requires: sample.answer.
 RewardResult score_math(const Sample& sample, const MathAccuracyConfig& config);
 
+// Countdown (the accuracy reward's path for samples whose extra has task == "countdown"): 1 when
+// the summary's boxed expression (optionally "expr = target") uses only extra["numbers"], each at
+// most as often as given, with + - * / and parentheses (\times, \cdot, \div accepted), and
+// evaluates exactly to extra["target"]; else 0 with info "failed": "no_answer", "unparsable",
+// "division_by_zero", "overflow", "number_not_given", "number_reused" or "wrong_value". Unscored
+// ("no_reference") when numbers/target are missing or not integers.
+RewardResult score_countdown(const Sample& sample, const MathAccuracyConfig& config);
+
 }  // namespace r1::rewards

@@ -53,7 +53,8 @@ class LanguageReward final : public Reward {
 };
 
 // A sample with `answer` takes the math path, one with `tests` the code path (sample_from_json
-// refuses both); one with neither is unscored: there is nothing to check it against.
+// refuses both); one with neither is unscored: there is nothing to check it against. A countdown
+// sample (extra task == "countdown", core/data/tasks.h) takes the countdown path whatever it has.
 class AccuracyReward final : public Reward {
  public:
   explicit AccuracyReward(const AccuracyConfig& config) : math_(config.math), code_(config.code) {}
@@ -63,7 +64,9 @@ class AccuracyReward final : public Reward {
     std::vector<const Sample*> code_samples;
     std::vector<size_t> code_idx;
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].answer) {
+      if (batch[i].extra.is_object() && batch[i].extra.value("task", nlohmann::json()) == "countdown") {
+        out[i] = score_countdown(batch[i], math_);  // the value alone is not the answer
+      } else if (batch[i].answer) {
         out[i] = score_math(batch[i], math_);
       } else if (batch[i].tests) {
         code_samples.push_back(&batch[i]);
