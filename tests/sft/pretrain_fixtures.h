@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -84,5 +85,11 @@ inline std::vector<std::string> corpus(uint64_t seed, int64_t n) {
   }
   return out;
 }
+
+// The model directory `dir` loads in transformers with every tensor accounted for (only the MTP
+// module, which transformers does not build, unexpected) and gives r1kit's fp32 logits on `texts`
+// (encoded with BOS) within 1e-4 of the logits' scale. Returns the worst difference over the scale.
+// Defined in pretrain_init_test.cpp.
+double check_transformers_parity(const std::filesystem::path& dir, const std::vector<std::string>& texts);
 
 }  // namespace r1::sft::pretrain_fixtures
