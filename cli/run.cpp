@@ -1,4 +1,5 @@
 // r1kit run RECIPE|RUN_DIR [a.b=c ...] [--force]
+#include <ATen/Context.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "model/distributed.h"
 #include "pipeline/runner.h"
 
 namespace r1::cli {
@@ -34,9 +36,14 @@ void run_command(const RunArgs& args) {
   const pipeline::StageRegistry registry = pipeline::default_stages();
   const pipeline::ResolvedRecipe recipe =
       pipeline::resolve_recipe(recipe_file(args.recipe), args.overrides, registry);
-  const std::vector<pipeline::StageReport> reports =
-      pipeline::run_recipe(recipe, registry, {.force = args.force});
-  std::printf("run %s:\n%s", recipe.run.dir.c_str(), pipeline::format_reports(reports).c_str());
+  // Under `r1kit launch` (or torchrun) the environment names a job: join it. The group's device
+  // follows run.device (a cuda job uses NCCL).
+  const bool cuda = recipe.run.device == "cuda" || (recipe.run.device == "auto" && at::hasCUDA());
+  const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  model::Dist dist = model::Dist::from_environment(model::DistConfig{}, device);
+  const std::vector<pipeline::StageReport> reports = pipeline::run_recipe(
+      recipe, registry, {.force = args.force, .dist = dist.world_size() > 1 ? &dist : nullptr});
+  if (dist.is_main()) std::printf("run %s:\n%s", recipe.run.dir.c_str(), pipeline::format_reports(reports).c_str());
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include "pipeline/runner.h"
 
 #include <chrono>
+#include <optional>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "core/obs/metrics.h"
 #include "core/recipe/load.h"
 #include "core/run/run_dir.h"
+#include "model/distributed.h"
 
 namespace r1::pipeline {
 namespace {
@@ -56,17 +58,23 @@ void reconcile_recipe(const run::RunDir& dir, const ResolvedRecipe& recipe, bool
 
 std::vector<StageReport> run_recipe(const ResolvedRecipe& recipe, const StageRegistry& registry,
                                     const RunOptions& options) {
-  run::RunDir dir(recipe.run.dir);
-  reconcile_recipe(dir, recipe, options.force);
-  obs::MetricsSink metrics(dir.metrics_path());
+  const bool owner = options.dist == nullptr || options.dist->is_main();
+  run::RunDir dir(recipe.run.dir, owner ? run::RunDir::Access::kOwner : run::RunDir::Access::kFollower);
+  if (owner) reconcile_recipe(dir, recipe, options.force);
+  // Followers read DONE markers only after rank 0 has reconciled (--force may remove some).
+  if (options.dist != nullptr) options.dist->barrier("the run directory check");
+  std::optional<obs::MetricsSink> metrics;
+  if (owner) metrics.emplace(dir.metrics_path());
   log::info("run directory ", dir.path().string(), ": ", recipe.stages.size(), " stages");
 
   std::vector<StageReport> reports;
+  std::vector<std::string> earlier;
   bool stopped = false;
   for (const StageSpec& spec : recipe.stages) {
     StageReport& report = reports.emplace_back(StageReport{spec.name, spec.kind});
     const StageKind* kind = registry.find(spec.kind);
     R1_CHECK(kind != nullptr, "stage kind ", spec.kind, " vanished after resolve");
+    earlier.push_back(spec.name);
     if (!stopped && dir.stage_done(spec.name)) {
       report.outcome = StageOutcome::kSkippedDone;
       log::info("stage ", spec.name, " (", spec.kind, "): finished earlier, skipped");
@@ -86,12 +94,21 @@ std::vector<StageReport> run_recipe(const ResolvedRecipe& recipe, const StageReg
     if (stopped) continue;
     log::info("stage ", spec.name, " (", spec.kind, "): starting");
     const auto start = std::chrono::steady_clock::now();
-    StageContext ctx{spec.name, spec.settings, recipe.run, dir, dir.stage_dir(spec.name), metrics};
+    StageContext ctx{spec.name,
+                     spec.settings,
+                     recipe.run,
+                     dir,
+                     dir.stage_dir(spec.name),
+                     metrics ? &*metrics : nullptr,
+                     std::vector<std::string>(earlier.begin(), earlier.end() - 1),
+                     options.dist};
     nlohmann::json summary = kind->run(ctx);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     summary["seconds"] = seconds;
-    dir.mark_stage_done(spec.name, summary);
+    if (owner) dir.mark_stage_done(spec.name, summary);
+    // The next stage reads this one's model, which rank 0 has just written.
+    if (options.dist != nullptr) options.dist->barrier("the end of a stage");
     report.outcome = StageOutcome::kRan;
     report.detail = summary.dump();
     log::info("stage ", spec.name, " (", spec.kind, "): done in ", seconds, " s");

@@ -16,6 +16,10 @@ struct RunOptions {
   // whose settings changed onward lose their DONE marker and run again (resuming from their
   // checkpoints, e.g. to train for more steps).
   bool force = false;
+  // The job's process group (`r1kit launch`, torchrun): every rank runs every stage; rank 0 alone
+  // locks the directory and writes the recipe, metrics and DONE markers, and the ranks meet at a
+  // barrier after the recipe check and after each stage. Null: a single process.
+  model::Dist* dist = nullptr;
 };
 
 enum class StageOutcome { kSkippedDone, kRan, kPlanned, kNotReached };

@@ -18,16 +18,24 @@
 #include "core/run/run_dir.h"
 #include "pipeline/recipe.h"
 
+namespace r1::model {
+class Dist;
+}
+
 namespace r1::pipeline {
 
 // What a running stage gets. It reads earlier stages' artifacts through run_dir.stage_dir(name).
+// In a data-parallel job every rank runs every stage; only rank 0 (run_dir.is_owner()) has
+// `metrics` and writes checkpoints.
 struct StageContext {
   std::string name;              // the stage's key under `stages:`
   const recipe::Node& settings;  // the resolved body (defaults filled, kind included)
   const RunSection& run;         // seed, device
   const run::RunDir& run_dir;
   std::filesystem::path dir;     // run_dir.stage_dir(name); checkpoints go in dir / "checkpoints"
-  obs::MetricsSink& metrics;
+  obs::MetricsSink* metrics;     // null on ranks other than 0
+  std::vector<std::string> earlier_stages;  // the stages before this one, in recipe order
+  model::Dist* dist = nullptr;   // the job's process group; null: a single process
 };
 
 struct StageKind {

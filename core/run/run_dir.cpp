@@ -9,7 +9,13 @@ namespace r1::run {
 namespace stdfs = std::filesystem;
 
 // DirLock creates the directory that holds the lock file.
-RunDir::RunDir(stdfs::path dir) : dir_(std::move(dir)), lock_(dir_ / "run.lock", "r1kit run") {}
+RunDir::RunDir(stdfs::path dir, Access access) : dir_(std::move(dir)) {
+  if (access == Access::kOwner) {
+    lock_ = std::make_unique<core::DirLock>(dir_ / "run.lock", "r1kit run");
+  } else {
+    stdfs::create_directories(dir_);
+  }
+}
 
 stdfs::path RunDir::stage_dir(std::string_view stage) const {
   R1_CHECK(!stage.empty() && stage != "." && stage != ".." &&
@@ -25,13 +31,17 @@ std::optional<std::string> RunDir::saved_recipe() const {
   return core::read_file(recipe_path());
 }
 
-void RunDir::save_recipe(std::string_view yaml) const { core::write_file_atomic(recipe_path(), yaml); }
+void RunDir::save_recipe(std::string_view yaml) const {
+  R1_CHECK(is_owner(), "a follower rank writes no recipe");
+  core::write_file_atomic(recipe_path(), yaml);
+}
 
 bool RunDir::stage_done(std::string_view stage) const {
   return stdfs::exists(dir_ / std::string(stage) / "DONE");
 }
 
 void RunDir::mark_stage_done(std::string_view stage, const nlohmann::json& summary) const {
+  R1_CHECK(is_owner(), "a follower rank marks no stage done");
   const double now = std::chrono::duration<double>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
   const nlohmann::json marker = {{"finished_at", now}, {"summary", summary}};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +19,14 @@ namespace r1::run {
 
 class RunDir {
  public:
-  // Creates `dir` if needed and takes its lock; throws r1::Error naming the directory and the
-  // process that holds it when another one does.
-  explicit RunDir(std::filesystem::path dir);
+  // kOwner: the one process that writes the directory (rank 0 of a data-parallel job). kFollower:
+  // another rank of the same job: it reads (stage_done, saved_recipe, stage_dir) but never locks
+  // or writes, so it cannot race the owner.
+  enum class Access { kOwner, kFollower };
+  // Creates `dir` if needed and, as owner, takes its lock; throws r1::Error naming the directory
+  // and the process that holds it when another one does.
+  explicit RunDir(std::filesystem::path dir, Access access = Access::kOwner);
+  bool is_owner() const { return lock_ != nullptr; }
 
   const std::filesystem::path& path() const { return dir_; }
   std::filesystem::path recipe_path() const { return dir_ / "recipe.yaml"; }
@@ -30,15 +36,16 @@ class RunDir {
 
   // The resolved recipe saved by an earlier run, if any.
   std::optional<std::string> saved_recipe() const;
+  // Owner only (InternalError for a follower).
   void save_recipe(std::string_view yaml) const;
 
   bool stage_done(std::string_view stage) const;
-  // Writes DIR/<stage>/DONE atomically: {"finished_at": unix seconds, "summary": summary}.
+  // Owner only. Writes DIR/<stage>/DONE atomically: {"finished_at": unix seconds, "summary": summary}.
   void mark_stage_done(std::string_view stage, const nlohmann::json& summary) const;
 
  private:
   std::filesystem::path dir_;
-  core::DirLock lock_;
+  std::unique_ptr<core::DirLock> lock_;  // null for a follower
 };
 
 }  // namespace r1::run

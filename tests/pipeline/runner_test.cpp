@@ -46,11 +46,11 @@ nlohmann::json run_count(StageContext& ctx) {
     const auto state = nlohmann::json::parse(core::read_file(last->path / "state.json"));
     step = resumed_from = last->step;
     total = state["total"];
-    ctx.metrics.truncate_after(ctx.name, step);
+    ctx.metrics->truncate_after(ctx.name, step);
   }
   for (; step < cfg.steps; ++step) {
     total += step;
-    ctx.metrics.write(ctx.name, step + 1, {{"total", total}});
+    ctx.metrics->write(ctx.name, step + 1, {{"total", total}});
     std::this_thread::sleep_for(std::chrono::milliseconds(cfg.sleep_ms));
     if ((step + 1) % cfg.checkpoint_every == 0) {
       run::CheckpointDir::Writer w = ckpts.begin(step + 1);
