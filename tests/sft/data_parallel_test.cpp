@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,7 +17,9 @@
 #include <torch/optim/adamw.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <exception>
 #include <functional>
 #include <map>
@@ -38,6 +41,7 @@ namespace dp_test {
 
 using model::Dist;
 using Clock = std::chrono::steady_clock;
+namespace stdfs = std::filesystem;
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -235,6 +239,144 @@ TEST(DataParallel, WithoutTheGradientAllReduceTheRanksDiverge) {
   run_ranks(2, [&](Dist& dist) { ranks[dist.rank()] = train(dist, 2, {.reduce_gradients = false}); });
   std::string where;
   EXPECT_GT(max_diff(ranks[0], ranks[1], &where), 1e-3);
+}
+
+// ---- r1kit launch ----
+
+test::CommandResult launch(const std::vector<std::string>& args, int timeout_s = 60) {
+  std::vector<std::string> argv{test::r1kit_bin().string(), "launch"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run_command(argv, "", std::chrono::seconds(timeout_s));
+}
+
+bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+pid_t read_pid(const stdfs::path& path) { return std::stoi(test::read_text(path)); }
+
+TEST(Launch, SetsTheTorchrunVariablesAndPrefixesEachStream) {
+  const auto r = launch({"--nproc", "3", "--", "/bin/sh", "-c",
+                         "echo \"$RANK $WORLD_SIZE $LOCAL_RANK $LOCAL_WORLD_SIZE $MASTER_ADDR "
+                         "$MASTER_PORT\"; echo to-stderr-$RANK >&2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string port;
+  for (int rank = 0; rank < 3; ++rank) {
+    const std::string head = str_cat("[rank ", rank, "] ", rank, " 3 ", rank, " 3 127.0.0.1 ");
+    const size_t at = r.out.find(head);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string p = r.out.substr(at + head.size(), r.out.find('\n', at) - at - head.size());
+    if (rank == 0) port = p;
+    EXPECT_EQ(p, port) << "every rank meets at the same port";
+    EXPECT_NE(r.err.find(str_cat("[rank ", rank, "] to-stderr-", rank, "\n")), std::string::npos)
+        << r.err;
+  }
+  EXPECT_GT(std::stoi(port), 0);
+  const auto fixed = launch({"--nproc", "1", "--master-port", "29533", "--no-prefix", "--",
+                             "/bin/sh", "-c", "echo $MASTER_PORT"});
+  EXPECT_EQ(fixed.out, "29533\n");
+}
+
+TEST(Launch, AFailingRankStopsTheOthersAndIsNamed) {
+  test::TempDir dir;
+  const auto t0 = Clock::now();
+  const auto r = launch({"--nproc", "3", "--", "/bin/sh", "-c",
+                         str_cat("echo $$ > ", dir.path().string(), "/pid$RANK; "
+                                 "if [ $RANK = 1 ]; then sleep 0.5; exit 3; fi; exec sleep 60")});
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 20.0);
+  EXPECT_EQ(r.exit_code, 3);
+  const pid_t failed = read_pid(dir / "pid1");
+  EXPECT_NE(r.err.find(str_cat("r1kit launch: rank 1 (pid ", failed,
+                               ") exited with status 3; stopped the other 2 ranks")),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(process_exists(read_pid(dir / "pid0")));
+  EXPECT_FALSE(process_exists(read_pid(dir / "pid2")));
+}
+
+TEST(Launch, ARankKilledBySignalIsNamedWithItsSignal) {
+  const auto r = launch({"--nproc", "2", "--", "/bin/sh", "-c",
+                         "if [ $RANK = 0 ]; then kill -9 $$; fi; exec sleep 60"});
+  EXPECT_EQ(r.exit_code, 128 + 9);
+  EXPECT_NE(r.err.find("r1kit launch: rank 0 (pid "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(") was killed by signal 9 (Killed); stopped the other 1 rank\n"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Launch, ARankIgnoringSigtermIsKilledAfterTheGracePeriod) {
+  const auto t0 = Clock::now();
+  const auto r = launch({"--nproc", "2", "--grace", "1", "--", "/bin/sh", "-c",
+                         "if [ $RANK = 0 ]; then sleep 0.3; exit 2; fi; trap '' TERM; exec sleep 60"});
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_GT(elapsed, 1.0);
+  EXPECT_LT(elapsed, 10.0);
+}
+
+TEST(Launch, ForwardsSigtermToEveryRank) {
+  test::TempDir dir;
+  const std::string out = (dir / "out").string();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    const std::string bin = test::r1kit_bin().string();
+    ::execl(bin.c_str(), bin.c_str(), "launch", "--nproc", "2", "--", "/bin/sh", "-c",
+            "trap 'echo got TERM; kill $!; exit 0' TERM; echo ready; sleep 60 & wait",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto t0 = Clock::now();
+  for (;;) {  // both ranks have installed their trap
+    const std::string text = stdfs::exists(out) ? test::read_text(out) : "";
+    if (text.find("[rank 0] ready") != std::string::npos &&
+        text.find("[rank 1] ready") != std::string::npos) {
+      break;
+    }
+    ASSERT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 20.0) << text;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  const std::string text = test::read_text(out);
+  EXPECT_NE(text.find("[rank 0] got TERM"), std::string::npos) << text;
+  EXPECT_NE(text.find("[rank 1] got TERM"), std::string::npos) << text;
+  EXPECT_NE(text.find("r1kit launch: stopped by signal 15 (Terminated), forwarded to all 2 ranks"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Launch, BadUsageAndMissingProgramsAreReported) {
+  EXPECT_EQ(launch({"--nproc", "2"}).exit_code, 2);  // no command
+  EXPECT_EQ(launch({"--nproc", "0", "--", "/bin/true"}).exit_code, 2);
+  const auto r = launch({"--nproc", "1", "--", "/nonexistent/program"});
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_NE(r.err.find("[rank 0] r1kit launch: rank 0: cannot run /nonexistent/program"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("r1kit launch: rank 0 (pid "), std::string::npos) << r.err;
+}
+
+// Joined through r1kit launch's environment: this binary re-executed as each rank.
+TEST(LaunchWorker, DISABLED_AllReduce) {
+  Dist dist = Dist::from_environment(model::DistConfig{"gloo", 20.0}, at::kCPU);
+  ASSERT_EQ(dist.world_size(), 2);
+  std::vector<at::Tensor> t{at::full({3}, 1.0 + dist.rank(), at::kDouble)};
+  dist.all_reduce_sum(t, "launch check");
+  ASSERT_TRUE(at::equal(t[0], at::full({3}, 3.0, at::kDouble)));
+  std::printf("rank %d of %d summed %.1f\n", dist.rank(), dist.world_size(), t[0][0].item<double>());
+}
+
+TEST(Launch, RanksStartedByLaunchFormOneGlooGroup) {
+  const std::string self = stdfs::read_symlink("/proc/self/exe").string();
+  const auto r = launch({"--nproc", "2", "--", self, "--gtest_also_run_disabled_tests",
+                         "--gtest_filter=LaunchWorker.DISABLED_AllReduce"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("[rank 0] rank 0 of 2 summed 3.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[rank 1] rank 1 of 2 summed 3.0"), std::string::npos) << r.out;
 }
 
 }  // namespace dp_test
