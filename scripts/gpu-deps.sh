@@ -15,6 +15,7 @@ packages=(
   libboost1.74-dev libboost-filesystem1.74-dev libboost-filesystem1.74.0
   libboost-system1.74-dev libboost-system1.74.0 libboost-atomic1.74-dev libboost-atomic1.74.0
   pkgconf-bin libpkgconf3
+  libgloo-dev  # headers only, for torch's ProcessGroupGloo.hpp (model/distributed.cpp)
 )
 mkdir -p .gpu-deps
 grep -qxF '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >>.git/info/exclude
