@@ -16,8 +16,7 @@
 #include "sft/train_state.h"
 #include "tests/support/test_support.h"
 
-namespace r1::sft {
-namespace {
+namespace r1::sft::optimizer_test {
 
 namespace stdfs = std::filesystem;
 
@@ -247,5 +246,4 @@ TEST(TrainState, SaveLoadRestoresModelOptimizerRngAndProgress) {
   EXPECT_TRUE(stdfs::exists(tmp / "out" / "model" / "config.json"));
 }
 
-}  // namespace
-}  // namespace r1::sft
+}  // namespace r1::sft::optimizer_test
