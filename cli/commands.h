@@ -24,5 +24,6 @@ void add_tasks_command(CLI::App& app);  // cli/tasks.cpp: `r1kit tasks gen`
 void add_report_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
 void add_sft_command(CLI::App& app);  // cli/sft.cpp: `r1kit sft`
+void add_grpo_command(CLI::App& app);  // cli/grpo.cpp: `r1kit grpo`
 
 }  // namespace r1::cli

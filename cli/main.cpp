@@ -46,6 +46,7 @@ int run(int argc, char** argv) {
   r1::cli::add_report_command(app);
   r1::cli::add_launch_command(app);
   r1::cli::add_sft_command(app);
+  r1::cli::add_grpo_command(app);
   r1::cli::add_sandbox_command(app);
   r1::cli::add_tasks_command(app);
   try {

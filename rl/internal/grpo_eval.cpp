@@ -1,0 +1,131 @@
+// Held-out evaluation for GRPO (see grpo_eval.h).
+#include "rl/internal/grpo_eval.h"
+
+#include <ATen/ATen.h>
+
+#include "core/error.h"
+#include "model/distributed.h"
+#include "rewards/builtin/builtin.h"
+#include "rollout/engine.h"
+
+namespace r1::rl::internal {
+namespace {
+
+// Sums over this rank's share, in a fixed order so one all-reduce carries them.
+struct EvalSums {
+  double num_prompts = 0, length_sum = 0, format_ok = 0;
+  double acc_scored = 0, acc_sum = 0, acc_unscored = 0;
+  double zh_scored = 0, zh_sum = 0;
+  double pass_scored = 0, pass_hits = 0;
+
+  std::vector<double*> fields() {
+    return {&num_prompts, &length_sum, &format_ok, &acc_scored, &acc_sum,
+            &acc_unscored, &zh_scored, &zh_sum, &pass_scored, &pass_hits};
+  }
+};
+
+void all_reduce(EvalSums& sums, model::Dist& dist) {
+  if (dist.world_size() == 1) return;
+  std::vector<double> values;
+  for (double* f : sums.fields()) values.push_back(*f);
+  std::vector<at::Tensor> t = {at::tensor(values, at::kDouble)};
+  dist.all_reduce_sum(t, "grpo eval sums");
+  const std::vector<double*> fields = sums.fields();
+  for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = t[0][static_cast<int64_t>(i)].item<double>();
+}
+
+rewards::Sample with_completion(const PromptItem& item, const std::string& text) {
+  rewards::Sample s = item.sample;
+  s.completion = text;
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& prompts,
+                        const EvalOptions& options, rewards::Reward& accuracy, model::Dist& dist) {
+  std::vector<const PromptItem*> mine;
+  std::vector<rollout::Request> greedy, sampled;
+  for (std::size_t p = 0; p < prompts.size(); ++p) {
+    if (static_cast<int>(p % static_cast<std::size_t>(dist.world_size())) != dist.rank()) continue;
+    mine.push_back(&prompts[p]);
+    rollout::Request r;
+    r.prompt = prompts[p].prompt_ids;
+    r.params.temperature = 0.0;
+    r.params.max_tokens = options.max_tokens;
+    greedy.push_back(r);
+    if (options.pass_k > 0 && prompts[p].has_reference) {
+      r.params.n = options.pass_k;
+      r.params.temperature = options.pass_temperature;
+      r.params.seed = sample_seed(options.seed, 1, 0, static_cast<int64_t>(p));
+      sampled.push_back(r);
+    }
+  }
+  const std::vector<rollout::RequestOutput> g_out = engine.generate(greedy);
+  const std::vector<rollout::RequestOutput> s_out = engine.generate(sampled);
+
+  EvalSums sums;
+  std::vector<rewards::Sample> batch;
+  const rewards::FormatConfig format_cfg;
+  const rewards::LanguageConfig language_cfg;
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    const rollout::Completion& c = g_out[i].completions.at(0);
+    const rewards::Sample s = with_completion(*mine[i], c.text);
+    sums.num_prompts += 1;
+    sums.length_sum += static_cast<double>(c.tokens.size());
+    sums.format_ok += rewards::score_format(c.text, format_cfg).value == 1.0 ? 1 : 0;
+    if (s.language == "zh") {
+      const rewards::RewardResult lang = rewards::score_language(s, language_cfg);
+      if (lang.scored()) {
+        sums.zh_scored += 1;
+        sums.zh_sum += lang.value;
+      }
+    }
+    if (mine[i]->has_reference) batch.push_back(s);
+  }
+  const std::vector<rewards::RewardResult> acc = accuracy.score(batch);
+  for (const rewards::RewardResult& r : acc) {
+    if (!r.scored()) {
+      sums.acc_unscored += 1;
+      continue;
+    }
+    sums.acc_scored += 1;
+    sums.acc_sum += r.value;
+  }
+  // pass@k: the k samples of each prompt with a reference, scored in one batch.
+  std::vector<rewards::Sample> pass_batch;
+  std::size_t s_idx = 0;
+  for (const PromptItem* item : mine) {
+    if (options.pass_k <= 0 || !item->has_reference) continue;
+    for (const rollout::Completion& c : s_out[s_idx].completions) pass_batch.push_back(with_completion(*item, c.text));
+    ++s_idx;
+  }
+  const std::vector<rewards::RewardResult> pass = accuracy.score(pass_batch);
+  const std::size_t k = static_cast<std::size_t>(std::max<int64_t>(options.pass_k, 1));
+  for (std::size_t p = 0; p < pass.size() / k; ++p) {
+    bool any_scored = false, hit = false;
+    for (std::size_t j = 0; j < k; ++j) {
+      const rewards::RewardResult& r = pass[p * k + j];
+      any_scored = any_scored || r.scored();
+      hit = hit || (r.scored() && r.value >= 1.0 - 1e-9);
+    }
+    sums.pass_scored += any_scored ? 1 : 0;
+    sums.pass_hits += hit ? 1 : 0;
+  }
+  all_reduce(sums, dist);
+
+  nlohmann::json out = nlohmann::json::object();
+  out["eval/num_prompts"] = sums.num_prompts;
+  out["eval/response_length_mean"] = sums.length_sum / std::max(1.0, sums.num_prompts);
+  out["eval/format_rate"] = sums.format_ok / std::max(1.0, sums.num_prompts);
+  if (sums.acc_scored > 0) out["eval/accuracy"] = sums.acc_sum / sums.acc_scored;
+  out["eval/unscored"] = sums.acc_unscored;
+  if (sums.zh_scored > 0) out["eval/language_consistency"] = sums.zh_sum / sums.zh_scored;
+  if (options.pass_k > 0 && sums.pass_scored > 0) {
+    out["eval/pass@k"] = sums.pass_hits / sums.pass_scored;
+    out["eval/pass_k"] = options.pass_k;
+  }
+  return out;
+}
+
+}  // namespace r1::rl::internal
