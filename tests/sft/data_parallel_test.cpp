@@ -23,6 +23,8 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,6 +36,8 @@
 #include "model/distributed.h"
 #include "model/forward_batch.h"
 #include "model/weights.h"
+#include "sft/tiny_tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
 
 namespace r1::sft {
@@ -377,6 +381,114 @@ TEST(Launch, RanksStartedByLaunchFormOneGlooGroup) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("[rank 0] rank 0 of 2 summed 3.0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[rank 1] rank 1 of 2 summed 3.0"), std::string::npos) << r.out;
+}
+
+// ---- acceptance 4 through the trainer: r1kit sft on one rank vs r1kit launch --nproc 2 ----
+
+// A model directory (tiny DeepSeek-V3, 2 layers, MoE kept) with a tokenizer trained on `chats`.
+void write_tiny_model_dir(const stdfs::path& dir, const std::vector<nlohmann::json>& chats) {
+  std::vector<std::string> corpus;
+  for (const auto& c : chats) {
+    corpus.push_back(c[0]["content"].get<std::string>() + " " + c[1]["content"].get<std::string>());
+  }
+  TinyTokenizerConfig tc;
+  tc.vocab_size = 300;
+  const tokenizer::Tokenizer tok = train_tiny_tokenizer(corpus, tc);
+  nlohmann::json cfg = nlohmann::json::parse(
+      test::read_text(test::source_dir() / "recipes/models/tiny_deepseek_v3.json"));
+  cfg["num_hidden_layers"] = 2;
+  cfg["num_nextn_predict_layers"] = 0;
+  cfg["vocab_size"] = tok.vocab_size();
+  cfg["bos_token_id"] = kTinyBosId;
+  cfg["eos_token_id"] = kTinyEosId;
+  cfg["pad_token_id"] = kTinyPadId;
+  auto m = model::make_causal_lm(hf::parse_model_config(cfg, "dp_test"), {});
+  model::init_weights(*m, 7);
+  model::save_pretrained(*m, dir);
+  tok.save(dir);
+}
+
+std::vector<nlohmann::json> sum_chats() {
+  std::vector<nlohmann::json> out;
+  for (int a = 0; a < 6; ++a) {
+    for (int b = 0; b < 6; ++b) {
+      const std::string c = std::to_string(a + b);
+      out.push_back(nlohmann::json::array(
+          {{{"role", "user"}, {"content", str_cat("What is ", a, " + ", b, "?")}},
+           {{"role", "assistant"},
+            {"content", str_cat("<think>\n", a, " + ", b, " = ", c, "\n</think>\n\n\\boxed{", c,
+                                "}")}}}));
+    }
+  }
+  return out;
+}
+
+std::map<std::string, at::Tensor> final_weights(const stdfs::path& model_dir) {
+  auto m = model::load_causal_lm(model_dir, {});
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [name, t] : model::state_dict(*m)) out[name] = t.detach().clone();
+  return out;
+}
+
+// (step, train/loss) rows of metrics.jsonl.
+std::vector<std::pair<int64_t, double>> losses(const stdfs::path& metrics) {
+  std::vector<std::pair<int64_t, double>> out;
+  std::istringstream in(test::read_text(metrics));
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json row = nlohmann::json::parse(line);
+    if (row.contains("train/loss")) {
+      out.emplace_back(row["step"].get<int64_t>(), row["train/loss"].get<double>());
+    }
+  }
+  return out;
+}
+
+TEST(DataParallelSft, TwoLaunchedRanksReachTheParametersOfOneRank) {
+  test::TempDir dir;
+  const std::vector<nlohmann::json> chats = sum_chats();
+  write_tiny_model_dir(dir / "init", chats);
+  std::string train;
+  for (const auto& c : chats) train += nlohmann::json{{"messages", c}}.dump() + "\n";
+  test::write_text(dir / "train.jsonl", train);
+  // The same global batch: 2 micro-batches per step, from grad_accum on one rank or from the
+  // two ranks (micro-batch j of a step goes to rank j % W). fp32 throughout, so that what is
+  // compared is the data-parallel mechanism, not bf16 rounding. AdamW's eps is 1e-6: the two
+  // runs sum the same gradients in different orders (fp32 rounding, ~1e-10 absolute on small
+  // gradients), and Adam's g / (|g| + eps) magnifies that by lr / eps on gradients near zero
+  // (measured with eps 1e-8: 8e-6, uncomfortably close to the 1e-5 bound).
+  auto sft_args = [&](const std::string& out, int grad_accum) {
+    return std::vector<std::string>{
+        "sft", "--model", (dir / "init").string(), "--train", (dir / "train.jsonl").string(),
+        "--out", (dir / out).string(), "bf16=false", "max_steps=4", "max_seq_len=64",
+        "micro_batch_tokens=96", str_cat("grad_accum=", grad_accum), "lr=3e-3",
+        "eps=1e-6", "warmup_steps=0", "peak_flops=1e12"};
+  };
+  std::vector<std::string> one{test::r1kit_bin().string()};
+  for (auto& a : sft_args("one", 2)) one.push_back(a);
+  const auto r1 = test::run_command(one, "", std::chrono::seconds(300));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  std::vector<std::string> two{"--nproc", "2", "--", "r1kit"};
+  for (auto& a : sft_args("two", 1)) two.push_back(a);
+  const auto r2 = launch(two, 300);
+  ASSERT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+
+  const auto l1 = losses(dir / "one/metrics.jsonl");
+  const auto l2 = losses(dir / "two/metrics.jsonl");
+  ASSERT_EQ(l1.size(), 4u);
+  ASSERT_EQ(l2.size(), 4u);
+  for (size_t i = 0; i < l1.size(); ++i) {
+    EXPECT_EQ(l1[i].first, l2[i].first);
+    EXPECT_NEAR(l1[i].second, l2[i].second, 1e-5) << "step " << l1[i].first;
+  }
+  const auto w1 = final_weights(dir / "one/model");
+  const auto w2 = final_weights(dir / "two/model");
+  const auto w0 = final_weights(dir / "init");
+  std::string where;
+  EXPECT_GT(max_diff(w1, w0, &where), 1e-3) << "training moved nothing";
+  const double d = max_diff(w2, w1, &where);
+  EXPECT_LE(d, 1e-5) << "largest difference at " << where;
+  std::printf("sft: two launched ranks vs one rank after 4 steps: max |diff| %.3g (%s)\n", d,
+              where.c_str());
 }
 
 }  // namespace dp_test
