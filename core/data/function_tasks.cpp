@@ -32,6 +32,9 @@ struct Draft {
   std::string code;       // reference solution
   std::vector<std::string> args;      // Python text of each test's arguments
   std::vector<std::string> expected;  // Python repr of each test's result
+  // zh prompts only: the parameters written with Latin letters ("letters 'abc'"), which the zh CoT
+  // leaves out (the language reward counts Latin words there) but the prompt must state.
+  std::string detail_zh;
 };
 
 std::string py(int64_t v) { return std::to_string(v); }
@@ -103,6 +106,7 @@ Draft count_char(Rng& rng) {
           fill("returns how many times the letter '{}' appears in the string s", {letter}),
           "\u8FD4\u56DE\u76EE\u6807\u5B57\u6BCD\u5728\u5B57\u7B26\u4E32\u4E2D\u51FA\u73B0\u7684\u6B21\u6570", "use str.count on s.", "\u9010\u4E2A\u5B57\u7B26\u6BD4\u8F83\uFF0C\u9047\u5230\u76EE\u6807\u5B57\u6BCD\u5C31\u52A0\u4E00\u3002",
           fill("def count_char(s):\n    return s.count('{}')", {letter})};
+  d.detail_zh = fill("\u76EE\u6807\u5B57\u6BCD\u662F '{}'", {letter});
   add_tests(d, rng, [&](Rng& r) {
     const std::string s = word(r, str_cat(letter, letter, "abcde"), 0, 10);
     return std::pair{py(s), py(static_cast<int64_t>(std::count(s.begin(), s.end(), c)))};
@@ -147,6 +151,7 @@ Draft count_letters(Rng& rng) {
           vowels ? "\u8FD4\u56DE\u5C0F\u5199\u5B57\u7B26\u4E32\u4E2D\u5143\u97F3\u5B57\u6BCD\u7684\u4E2A\u6570" : "\u8FD4\u56DE\u5B57\u7B26\u4E32\u4E2D\u5C5E\u4E8E\u7ED9\u5B9A\u5B57\u6BCD\u96C6\u5408\u7684\u5B57\u7B26\u4E2A\u6570",
           "loop over the characters and count those in the set.", "\u904D\u5386\u6BCF\u4E2A\u5B57\u7B26\uFF0C\u5C5E\u4E8E\u96C6\u5408\u7684\u5C31\u8BA1\u6570\u52A0\u4E00\u3002",
           fill("def {}(s):\n    return sum(1 for ch in s if ch in '{}')", {name, set})};
+  d.detail_zh = fill("\u5B57\u6BCD\u96C6\u5408\u662F '{}'", {set});
   add_tests(d, rng, [&](Rng& r) {
     const std::string s = word(r, str_cat(set, "bcdfghst"), 0, 12);
     return std::pair{py(s), py(static_cast<int64_t>(std::count_if(s.begin(), s.end(), [&](char ch) {
@@ -184,6 +189,7 @@ Draft reverse_words(Rng& rng) {
           "split on spaces, reverse, join with the separator.", "\u5148\u6309\u7A7A\u683C\u5207\u5F00\uFF0C\u518D\u5012\u5E8F\uFF0C\u6700\u540E\u7528\u5206\u9694\u7B26\u8FDE\u63A5\u3002",
           each ? fill("def reverse_words(s):\n    return '{}'.join(w[::-1] for w in s.split(' '))", {sep})
                : fill("def reverse_words(s):\n    return '{}'.join(s.split(' ')[::-1])", {sep})};
+  d.detail_zh = fill("\u5206\u9694\u7B26\u662F '{}'\uFF0C\u5355\u8BCD\u4E4B\u95F4\u7528\u5355\u4E2A\u7A7A\u683C\u5206\u5F00", {sep});
   add_tests(d, rng, [&](Rng& r) {
     const std::string s = sentence(r, 4);
     std::vector<std::string> words;
@@ -221,6 +227,7 @@ Draft fizzbuzz(Rng& rng) {
                "        elif i % {} == 0:\n            out.append('{}')\n        else:\n            out.append(str(i))\n"
                "    return out",
                {py(a), py(b), wa + wb, py(a), wa, py(b), wb})};
+  d.detail_zh = fill("\u5BF9\u5E94\u7684\u8BCD\u4F9D\u6B21\u662F '{}'\u3001'{}'\u3001'{}'", {wa + wb, wa, wb});
   add_tests(d, rng, [&](Rng& r) {
     const int64_t n = r.uniform(0, 16);
     std::vector<std::string> out;
@@ -241,6 +248,7 @@ Draft is_palindrome(Rng& rng) {
           "keep the characters that count, then compare with the reverse.", "\u5148\u7559\u4E0B\u8981\u6BD4\u8F83\u7684\u5B57\u7B26\uFF0C\u518D\u548C\u5012\u8FC7\u6765\u7684\u7ED3\u679C\u6BD4\u8F83\u3002",
           letters_only ? "def is_palindrome(s):\n    t = [c.lower() for c in s if c.isalpha()]\n    return t == t[::-1]"
                        : "def is_palindrome(s):\n    t = s.replace(' ', '')\n    return t == t[::-1]"};
+  d.detail_zh = "\u8FD4\u56DE True \u6216 False";
   add_tests(d, rng, [&](Rng& r) {
     std::string s = word(r, "abc", 1, 4);
     if (r.chance(0.6)) s += std::string(s.rbegin() + (r.chance(0.5) ? 1 : 0), s.rend());
@@ -286,6 +294,7 @@ Draft run_length(Rng& rng) {
           fill("def run_length(s):\n    out = ''\n    i = 0\n    while i < len(s):\n        j = i\n"
                "        while j < len(s) and s[j] == s[i]:\n            j += 1\n        out += {}\n        i = j\n    return out",
                {count_first ? "str(j - i) + s[i]" : "s[i] + str(j - i)"})};
+  d.detail_zh = count_first ? "\u4F8B\u5982 \"aaab\" -> \"3a1b\"" : "\u4F8B\u5982 \"aaab\" -> \"a3b1\"";
   add_tests(d, rng, [count_first](Rng& r) {
     const std::string s = word(r, "aab", 0, 9);
     std::string out;
@@ -371,6 +380,7 @@ Draft balanced(Rng& rng) {
                    m += str_cat(i == 0 ? "" : ", ", "'", pairs[i + 1], "': '", pairs[i], "'");
                  return m;
                }()})};
+  d.detail_zh = fill("\u62EC\u53F7\u5B57\u7B26\u662F '{}'", {pairs});
   add_tests(d, rng, [&](Rng& r) {
     // A random nested string (balanced), then with probability 1/2 one character replaced.
     std::string s;
@@ -408,19 +418,20 @@ Draft balanced(Rng& rng) {
 
 Draft caesar(Rng& rng) {
   const int64_t k = rng.uniform(1, 25);
-  Draft d{str_cat("function:caesar:", k), "caesar", "caesar(s)",
-          fill("shifts every lowercase letter of s forward by {} places in the alphabet (z wraps around to a) and leaves "
-               "other characters unchanged",
-               {py(k)}),
-          fill("\u628A\u6BCF\u4E2A\u5C0F\u5199\u5B57\u6BCD\u5728\u5B57\u6BCD\u8868\u4E2D\u5411\u540E\u79FB {} \u4F4D\uFF08\u8D85\u8FC7\u672B\u5C3E\u5C31\u7ED5\u56DE\u5F00\u5934\uFF09\uFF0C\u5176\u4ED6\u5B57\u7B26\u4E0D\u53D8", {py(k)}),
+  const bool back = rng.chance(0.5);
+  Draft d{str_cat("function:caesar:", back ? "-" : "", k), "caesar", "caesar(s)",
+          fill("shifts every lowercase letter of s {} by {} places in the alphabet (wrapping around) and leaves other "
+               "characters unchanged",
+               {back ? "backward" : "forward", py(k)}),
+          fill("\u628A\u6BCF\u4E2A\u5C0F\u5199\u5B57\u6BCD\u5728\u5B57\u6BCD\u8868\u4E2D{} {} \u4F4D\uFF08\u8D85\u8FC7\u4E24\u7AEF\u5C31\u7ED5\u56DE\uFF09\uFF0C\u5176\u4ED6\u5B57\u7B26\u4E0D\u53D8", {back ? "\u5411\u524D\u79FB" : "\u5411\u540E\u79FB", py(k)}),
           "map each letter through its alphabet index plus the shift, modulo 26.", "\u7528\u5B57\u6BCD\u5E8F\u53F7\u52A0\u4E0A\u4F4D\u79FB\u518D\u5BF9\u4E8C\u5341\u516D\u53D6\u4F59\u3002",
-          fill("def caesar(s):\n    return ''.join(chr((ord(c) - 97 + {}) % 26 + 97) if 'a' <= c <= 'z' else c for c in s)",
-               {py(k)})};
-  add_tests(d, rng, [k](Rng& r) {
+          fill("def caesar(s):\n    return ''.join(chr((ord(c) - 97 {} {}) % 26 + 97) if 'a' <= c <= 'z' else c for c in s)",
+               {back ? "-" : "+", py(k)})};
+  add_tests(d, rng, [k, back](Rng& r) {
     const std::string s = word(r, "abcxyz z", 0, 8);
     std::string out = s;
     for (char& c : out)
-      if (c >= 'a' && c <= 'z') c = static_cast<char>((c - 'a' + k) % 26 + 'a');
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(((c - 'a' + (back ? -k : k)) % 26 + 26) % 26 + 'a');
     return std::pair{py(s), py(out)};
   });
   return d;
@@ -428,30 +439,113 @@ Draft caesar(Rng& rng) {
 
 Draft kth_largest(Rng& rng) {
   const int64_t k = rng.uniform(2, 4);
-  Draft d{str_cat("function:kth_largest:", k), "kth_largest", "kth_largest(xs)",
-          fill("returns the {} largest distinct value in the list xs, or None when xs has fewer than {} distinct values",
-               {ordinal(k), py(k)}),
-          fill("\u8FD4\u56DE\u5217\u8868\u4E2D\u7B2C {} \u5927\u7684\u4E0D\u540C\u503C\uFF0C\u4E0D\u540C\u503C\u4E0D\u591F {} \u4E2A\u65F6\u8FD4\u56DE\u7A7A\u503C", {py(k), py(k)}),
-          "deduplicate, sort in decreasing order and index.", "\u5148\u53BB\u91CD\uFF0C\u518D\u4ECE\u5927\u5230\u5C0F\u6392\u5E8F\uFF0C\u7136\u540E\u53D6\u5BF9\u5E94\u4F4D\u7F6E\u3002",
-          fill("def kth_largest(xs):\n    v = sorted(set(xs), reverse=True)\n    return v[{}] if len(v) >= {} else None",
-               {py(k - 1), py(k)})};
-  add_tests(d, rng, [k](Rng& r) {
+  const bool smallest = rng.chance(0.5);
+  const std::string name = smallest ? "kth_smallest" : "kth_largest";
+  Draft d{str_cat("function:", name, ":", k), name, name + "(xs)",
+          fill("returns the {} {} distinct value in the list xs, or None when xs has fewer than {} distinct values",
+               {ordinal(k), smallest ? "smallest" : "largest", py(k)}),
+          fill("\u8FD4\u56DE\u5217\u8868\u4E2D\u7B2C {} {}\u7684\u4E0D\u540C\u503C\uFF0C\u4E0D\u540C\u503C\u4E0D\u591F {} \u4E2A\u65F6\u8FD4\u56DE\u7A7A\u503C", {py(k), smallest ? "\u5C0F" : "\u5927", py(k)}),
+          "deduplicate, sort and index.", "\u5148\u53BB\u91CD\uFF0C\u518D\u6392\u5E8F\uFF0C\u7136\u540E\u53D6\u5BF9\u5E94\u4F4D\u7F6E\u3002",
+          fill("def {}(xs):\n    v = sorted(set(xs){})\n    return v[{}] if len(v) >= {} else None",
+               {name, smallest ? "" : ", reverse=True", py(k - 1), py(k)})};
+  d.detail_zh = "\u4E0D\u591F\u65F6\u8FD4\u56DE None";
+  add_tests(d, rng, [k, smallest](Rng& r) {
     const std::vector<int64_t> xs = int_list(r, 7, 0, 9);
-    std::set<int64_t, std::greater<>> v(xs.begin(), xs.end());
+    std::vector<int64_t> v(xs.begin(), xs.end());
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    if (!smallest) std::reverse(v.begin(), v.end());
     std::optional<int64_t> out;
-    if (static_cast<int64_t>(v.size()) >= k) out = *std::next(v.begin(), k - 1);
+    if (static_cast<int64_t>(v.size()) >= k) out = v[static_cast<size_t>(k - 1)];
+    return std::pair{py(xs), py(out)};
+  });
+  return d;
+}
+
+Draft in_range(Rng& rng) {
+  const int64_t lo = rng.uniform(0, 50), hi = lo + rng.uniform(1, 50);
+  Draft d{str_cat("function:in_range:", lo, ",", hi), "in_range", "in_range(x)",
+          fill("returns True when the integer x is between {} and {} inclusive, else False", {py(lo), py(hi)}),
+          fill("\u5224\u65AD\u6574\u6570\u662F\u5426\u5728 {} \u5230 {} \u4E4B\u95F4\uFF08\u5305\u542B\u4E24\u7AEF\uFF09", {py(lo), py(hi)}),
+          "compare x with both bounds in one chained comparison.", "\u7528\u4E00\u4E2A\u8FDE\u5199\u7684\u6BD4\u8F83\u540C\u65F6\u68C0\u67E5\u4E0A\u4E0B\u754C\u3002",
+          fill("def in_range(x):\n    return {} <= x <= {}", {py(lo), py(hi)})};
+  d.detail_zh = "\u8FD4\u56DE True \u6216 False";
+  add_tests(d, rng, [lo, hi](Rng& r) {
+    const int64_t x = r.uniform(std::max<int64_t>(0, lo - 5), hi + 5);
+    return std::pair{py(x), py(lo <= x && x <= hi)};
+  });
+  return d;
+}
+
+Draft poly(Rng& rng) {
+  const std::vector<int64_t> c = {rng.uniform(1, 9), rng.uniform(1, 9), rng.uniform(1, 9)};
+  Draft d{str_cat("function:poly:", c[0], ",", c[1], ",", c[2]), "poly", "poly(x)",
+          fill("returns the value of the polynomial with coefficients {} (constant term first) at the integer x",
+               {py(c)}),
+          fill("\u8FD4\u56DE\u7CFB\u6570\u4E3A {}\uFF08\u5E38\u6570\u9879\u5728\u524D\uFF09\u7684\u591A\u9879\u5F0F\u5728\u7ED9\u5B9A\u6574\u6570\u5904\u7684\u503C", {py(c)}),
+          "Horner's rule from the highest coefficient down.", "\u7528\u79E6\u4E5D\u97F6\u7B97\u6CD5\uFF0C\u4ECE\u6700\u9AD8\u6B21\u7CFB\u6570\u5F00\u59CB\u4E58\u52A0\u3002",
+          fill("def poly(x):\n    total = 0\n    for c in reversed({}):\n        total = total * x + c\n    return total",
+               {py(c)})};
+  add_tests(d, rng, [c](Rng& r) {
+    const int64_t x = r.uniform(0, 12);
+    return std::pair{py(x), py(c[0] + c[1] * x + c[2] * x * x)};
+  });
+  return d;
+}
+
+Draft seq_term(Rng& rng) {
+  const int64_t a = rng.uniform(1, 9), m = rng.uniform(2, 3), c = rng.uniform(0, 9);
+  Draft d{str_cat("function:seq_term:", a, ",", m, ",", c), "seq_term", "seq_term(n)",
+          fill("returns the n-th term (n >= 1) of the sequence whose first term is {} and whose every next term is {} "
+               "times the previous one plus {}",
+               {py(a), py(m), py(c)}),
+          fill("\u8FD4\u56DE\u6570\u5217\u7684\u7B2C\u82E5\u5E72\u9879\uFF1A\u9996\u9879\u662F {}\uFF0C\u4E4B\u540E\u6BCF\u4E00\u9879\u7B49\u4E8E\u524D\u4E00\u9879\u4E58\u4EE5 {} \u518D\u52A0 {}", {py(a), py(m), py(c)}),
+          "start from the first term and apply the rule n - 1 times.", "\u4ECE\u9996\u9879\u5F00\u59CB\uFF0C\u628A\u89C4\u5219\u91CD\u590D\u5E94\u7528\u5230\u6240\u6C42\u7684\u9879\u3002",
+          fill("def seq_term(n):\n    t = {}\n    for _ in range(n - 1):\n        t = {} * t + {}\n    return t",
+               {py(a), py(m), py(c)})};
+  add_tests(d, rng, [a, m, c](Rng& r) {
+    const int64_t n = r.uniform(1, 8);
+    int64_t t = a;
+    for (int64_t i = 1; i < n; ++i) t = m * t + c;
+    return std::pair{py(n), py(t)};
+  });
+  return d;
+}
+
+Draft running_mod(Rng& rng) {
+  const int64_t m = rng.uniform(2, 50);
+  Draft d{str_cat("function:running_mod:", m), "running_mod", "running_mod(xs)",
+          fill("returns the list of running sums of xs, each taken modulo {}", {py(m)}),
+          fill("\u8FD4\u56DE\u5217\u8868\u7684\u524D\u7F00\u548C\uFF0C\u6BCF\u4E00\u9879\u90FD\u5BF9 {} \u53D6\u4F59", {py(m)}),
+          "keep a running total, reduce it modulo m after each element.", "\u7EF4\u62A4\u4E00\u4E2A\u7D2F\u52A0\u548C\uFF0C\u6BCF\u52A0\u4E00\u4E2A\u5143\u7D20\u5C31\u53D6\u4E00\u6B21\u4F59\u6570\u3002",
+          fill("def running_mod(xs):\n    out, t = [], 0\n    for x in xs:\n        t = (t + x) % {}\n        out.append(t)\n"
+               "    return out",
+               {py(m)})};
+  add_tests(d, rng, [m](Rng& r) {
+    const std::vector<int64_t> xs = int_list(r, 6, 0, 99);
+    std::vector<int64_t> out;
+    int64_t t = 0;
+    for (const int64_t x : xs) out.push_back(t = (t + x) % m);
     return std::pair{py(xs), py(out)};
   });
   return d;
 }
 
 using Maker = Draft (*)(Rng&);
-// Three templates per difficulty, easiest first.
-constexpr std::array<std::array<Maker, 3>, 5> kTemplates = {{{add_k, count_char, sum_digits},
-                                                             {count_letters, sum_multiples, reverse_words},
-                                                             {fizzbuzz, is_palindrome, longest_run},
-                                                             {run_length, primes, digit_root},
-                                                             {balanced, caesar, kth_largest}}};
+struct Template {
+  int difficulty;
+  Maker make;
+};
+// Easiest first. Each difficulty has templates with wide parameter ranges (in_range, count_letters,
+// poly, seq_term, running_mod), so its problem space holds enough problems for the 10% split to hold
+// some out (tests/core/tasks_test.cpp draws held-out problems at every difficulty).
+constexpr std::array<Template, 19> kTemplates = {{
+    {1, add_k}, {1, count_char}, {1, sum_digits}, {1, in_range},
+    {2, count_letters}, {2, sum_multiples}, {2, reverse_words},
+    {3, fizzbuzz}, {3, is_palindrome}, {3, longest_run}, {3, poly},
+    {4, run_length}, {4, primes}, {4, digit_root}, {4, seq_term},
+    {5, balanced}, {5, caesar}, {5, kth_largest}, {5, running_mod},
+}};
 
 bool has_latin_letter(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; });
@@ -460,12 +554,14 @@ bool has_latin_letter(std::string_view text) {
 }  // namespace
 
 Problem function_problem(Rng& rng, int difficulty, const Render& render) {
-  const auto& row = kTemplates[static_cast<size_t>(difficulty - 1)];
-  const Draft d = row[static_cast<size_t>(rng.uniform(0, static_cast<int64_t>(row.size()) - 1))](rng);
+  std::vector<Maker> row;
+  for (const Template& t : kTemplates)
+    if (t.difficulty == difficulty) row.push_back(t.make);
+  const Draft d = rng.pick(row)(rng);
   Problem p;
   p.key = d.key;
   p.prompt = render.zh_prompt()
-                 ? fill("\u5199\u4E00\u4E2A Python \u51FD\u6570 `{}`\uFF0C{}\u3002\u628A\u4EE3\u7801\u653E\u5728 ```python \u4EE3\u7801\u5757\u91CC\u3002", {d.sig, d.what_zh})
+                 ? fill("\u5199\u4E00\u4E2A Python \u51FD\u6570 `{}`\uFF0C{}\u3002\u628A\u4EE3\u7801\u653E\u5728 ```python \u4EE3\u7801\u5757\u91CC\u3002", {d.sig, d.detail_zh.empty() ? d.what_zh : str_cat(d.what_zh, "\uFF0C", d.detail_zh)})
                  : fill("Write a Python function `{}` that {}. Put the code in a ```python block.", {d.sig, d.what_en});
   // The zh CoT holds no Latin letters (the language reward counts them): no identifiers, and the
   // worked example only when its values are digits and brackets.
