@@ -25,5 +25,6 @@ void add_report_command(CLI::App& app);
 void add_launch_command(CLI::App& app);
 void add_sft_command(CLI::App& app);  // cli/sft.cpp: `r1kit sft`
 void add_grpo_command(CLI::App& app);  // cli/grpo.cpp: `r1kit grpo`
+void add_pretrain_command(CLI::App& app);  // cli/pretrain.cpp: `r1kit pretrain`
 
 }  // namespace r1::cli

@@ -47,6 +47,7 @@ int run(int argc, char** argv) {
   r1::cli::add_launch_command(app);
   r1::cli::add_sft_command(app);
   r1::cli::add_grpo_command(app);
+  r1::cli::add_pretrain_command(app);
   r1::cli::add_sandbox_command(app);
   r1::cli::add_tasks_command(app);
   try {
