@@ -93,6 +93,7 @@ class GrpoTrainer {
     loss_cfg_ = {cfg.clip_low, cfg.clip_high, cfg.kl_coef, cfg.kl_ratio_correction,
                  parse_loss_aggregation(cfg.loss_aggregation, "grpo.loss_aggregation"), cfg.max_completion_tokens};
     tok_.emplace(tokenizer::Tokenizer::load(run.init_model));
+    if (cfg.prompts.empty()) throw Error("grpo.prompts: expected a JSONL file of training prompts, found none");
     train_prompts_ = internal::load_prompts(resolve(run.base_dir, cfg.prompts), *tok_, 0, "grpo.prompts");
     if (!cfg.eval_prompts.empty())
       eval_prompts_ = internal::load_prompts(resolve(run.base_dir, cfg.eval_prompts), *tok_, cfg.eval_max_prompts,

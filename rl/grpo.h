@@ -37,7 +37,7 @@ recipe::Node grpo_default_rewards();
 
 struct GrpoConfig {
   // ---- data ----
-  std::string prompts;        // training prompts, JSONL (docs/tasks.md); required
+  std::string prompts;        // training prompts, JSONL (docs/tasks.md); required by run_grpo
   std::string eval_prompts;   // held-out prompts for evaluation, JSONL; "" = no evaluation
   // ---- sampling ----
   int64_t num_steps = 100;             // GRPO steps (each: one rollout batch, mu optimizer passes)
@@ -78,7 +78,8 @@ struct GrpoConfig {
 
   template <typename V>
   void visit(V& v) {
-    v.field("prompts", prompts, "training prompts (JSONL)", recipe::Required{}, recipe::NonEmpty{});
+    // Not Required: a pipeline stage may generate the prompts (prompt_tasks); run_grpo checks it.
+    v.field("prompts", prompts, "training prompts (JSONL); required unless generated");
     v.field("eval_prompts", eval_prompts, "held-out prompts for evaluation (JSONL); empty: none");
     v.field("num_steps", num_steps, "GRPO steps", recipe::AtLeast{1});
     v.field("prompts_per_step", prompts_per_step, "prompts per step over all ranks", recipe::AtLeast{1});

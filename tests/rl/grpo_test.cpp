@@ -95,6 +95,7 @@ class Grpo : public ::testing::Test {
     eval.push_back(user_line("e0", "zh", kZh[1] + kZh[2], "4"));
     eval.push_back(user_line("e1", "en", "compute 2 add 2", "4"));
     write_lines(*dir_ / "eval.jsonl", eval);
+    if (const char* keep = std::getenv("R1KIT_GRPO_KEEP")) stdfs::copy(dir_->path(), keep, stdfs::copy_options::recursive);
   }
   static void TearDownTestSuite() { delete dir_; }
 
@@ -225,6 +226,44 @@ TEST_F(Grpo, MicroBatchingDoesNotChangeTheStep) {
     EXPECT_NEAR(one[i]["train/loss"].get<double>(), many[i]["train/loss"].get<double>(), 1e-6) << i;
     EXPECT_NEAR(one[i]["train/grad_norm"].get<double>(), many[i]["train/grad_norm"].get<double>(), 1e-5) << i;
   }
+}
+
+TEST_F(Grpo, MuPassesOverlongPenaltyAndDynamicSampling) {
+  GrpoConfig c = small_config();
+  c.num_steps = 2;
+  c.mu = 2;
+  c.loss_aggregation = "seq_mean_token_mean";
+  c.kl_coef = 0.02;
+  c.overlong_penalty = true;
+  c.overlong_buffer = 4;  // completions past 6 of the 10 tokens are punished
+  c.dynamic_sampling = true;
+  test::TempDir out;
+  std::vector<json> train;
+  run(c, out.path(), &train);
+  ASSERT_EQ(train.size(), 2u);
+  for (const json& row : train) {
+    EXPECT_LT(row["reward/overlong_penalty"].get<double>(), 0.0);
+    EXPECT_NEAR(row["reward/total"].get<double>(),
+                row["reward/language"].get<double>() + row["reward/overlong_penalty"].get<double>(), 1e-12);
+    EXPECT_NEAR(row["rollout/kept_group_share"].get<double>(),
+                1.0 - row["rollout/zero_variance_group_share"].get<double>(), 1e-12);
+    EXPECT_TRUE(std::isfinite(row["train/loss"].get<double>()));
+    // The second pass sees a policy the first one moved: pi differs from pi_old.
+    EXPECT_GT(row["train/approx_kl"].get<double>(), 0.0);
+  }
+
+  // A reward no sample of a random model earns (the R1 format): every group has zero variance,
+  // dynamic sampling drops them all, and the step takes no optimizer update.
+  c = small_config();
+  c.num_steps = 1;
+  c.dynamic_sampling = true;
+  c.rewards = recipe::parse_yaml("- {name: format}\n", "test");
+  test::TempDir out2;
+  run(c, out2.path(), &train);
+  ASSERT_EQ(train.size(), 1u);
+  EXPECT_EQ(train[0]["rollout/kept_group_share"].get<double>(), 0.0);
+  EXPECT_EQ(train[0]["train/skipped"].get<double>(), 1.0);
+  EXPECT_FALSE(train[0].contains("train/loss"));
 }
 
 TEST_F(Grpo, RefusesBadPromptsAndConfigNamingThePlace) {
