@@ -31,7 +31,7 @@ struct Words {
   std::string_view mul_digit;   // digit, col, a, digit
   std::string_view mul_zero;    // digit, col, a
   std::string_view partial;     // k, value
-  std::string_view shifted;     // k, value, zeros, shifted
+  std::string_view shifted;     // k, value, power of ten, shifted
   std::string_view add_partials;// a, b
   std::string_view conclude;    // expression, result
   std::string_view summary;     // expression, result
@@ -53,7 +53,7 @@ constexpr Words kEn = {
     "digit {} (col {}): {} * {}",
     "digit 0 (col {}): {} * 0 = 0",
     "partial {}: {}",
-    "partial {}: {} with {} zeros: {}",
+    "partial {}: {} * {} = {}",
     "add {} + {}",
     "So {} = {}.",
     "So {} = \\boxed{{{}}}.",
@@ -75,7 +75,7 @@ constexpr Words kZh = {
     "\u6570\u5B57 {}\uFF08\u7B2C{}\u4F4D\uFF09\uFF1A{} * {}",
     "\u6570\u5B57 0\uFF08\u7B2C{}\u4F4D\uFF09\uFF1A{} * 0 = 0",
     "\u90E8\u5206\u79EF {}\uFF1A{}",
-    "\u90E8\u5206\u79EF {}\uFF1A{} \u540E\u9762\u8865 {} \u4E2A\u96F6\uFF1A{}",
+    "\u90E8\u5206\u79EF {}\uFF1A{} * {} = {}",
     "\u76F8\u52A0 {} + {}",
     "\u6240\u4EE5 {} = {}\u3002",
     "\u6240\u4EE5 {} = \\boxed{{{}}}\u3002",
@@ -172,7 +172,7 @@ std::string long_multiply(const std::string& a, const std::string& b, const Word
       lines.push_back(fill(w.partial, {col, partial}));
     } else {
       const std::string shifted = partial + std::string(k, '0');
-      lines.push_back(fill(w.shifted, {col, partial, to_string(k), shifted}));
+      lines.push_back(fill(w.shifted, {col, partial, "1" + std::string(k, '0'), shifted}));
       partial = shifted;
     }
     if (k == 0) {

@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -150,6 +152,68 @@ TEST(Tasks, SftLinesCarryEveryFieldAndR1Format) {
     if (line["language"] == "zh") {
       EXPECT_TRUE(has_han(content(line, 0)));
     }
+  }
+}
+
+// Replays the column lines of an English arithmetic CoT: each line's sum/difference/product, the
+// digit written and the carry (borrow) out must be right, the carry in must be the previous line's
+// carry out, the digits of an addition and of a one-digit multiplication must be the operands'
+// digits of that column, and "so far" must be the digit written before the previous "so far".
+void replay_cot(const std::string& key, const std::string& cot) {
+  const std::vector<std::string> parts = test::split(key, ':');
+  const std::string op = parts[1], a = parts[2], b = parts[3];
+  const auto digit = [](const std::string& n, int col) { return col <= static_cast<int>(n.size()) ? n[n.size() - col] - '0' : 0; };
+  std::istringstream in(cot);
+  int carry = 0, num_cols = 0;
+  std::string prev;
+  for (std::string line; std::getline(in, line);) {
+    int col = 0, x = 0, y = 0, c = 0, r = 0, w = 0, out = 0, x10 = 0, y2 = 0, c2 = 0;
+    char so_far[64] = {0};
+    if (std::sscanf(line.c_str(), "col %d: %d + %d + %d = %d, write %d, carry %d, so far %63s", &col, &x, &y, &c, &r, &w,
+                    &out, so_far) == 8) {
+      EXPECT_EQ(r, x + y + c) << line;
+      if (op == "add") {
+        EXPECT_TRUE(x == digit(a, col) && y == digit(b, col)) << key << ": " << line;
+      }
+    } else if (std::sscanf(line.c_str(), "col %d: %d * %d + %d = %d, write %d, carry %d, so far %63s", &col, &x, &y,
+                           &c, &r, &w, &out, so_far) == 8) {
+      EXPECT_EQ(r, x * y + c) << line;
+      if (b.size() == 1) {
+        EXPECT_TRUE(x == digit(a, col) && y == b[0] - '0') << key << ": " << line;
+      }
+    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d = %d, write %d, borrow %d, so far %63s", &col, &x, &y,
+                           &c, &r, &w, &out, so_far) == 8) {
+      EXPECT_TRUE(r == x - y - c && r >= 0 && out == 0) << line;
+      r += 10 * out;
+    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d is too small, %d - %d - %d = %d, write %d, borrow 1, so far %63s",
+                           &col, &x, &y, &c, &x10, &y2, &c2, &r, &w, so_far) == 10) {
+      EXPECT_TRUE(x - y - c < 0 && x10 == x + 10 && y2 == y && c2 == c && r == x10 - y - c) << line;
+      out = 1;
+      r += 10;
+    } else {
+      continue;
+    }
+    ++num_cols;
+    if (col == 1) carry = 0, prev.clear();
+    EXPECT_EQ(c, carry) << key << ": " << line;
+    EXPECT_EQ(w, r % 10) << line;
+    if (line.find("carry") != std::string::npos) {
+      EXPECT_EQ(out, r / 10) << line;
+    }
+    EXPECT_EQ(std::string(so_far), std::to_string(w) + prev) << line;
+    carry = out;
+    prev = so_far;
+  }
+  EXPECT_GE(num_cols, static_cast<int>(std::max(a.size(), b.size()))) << key;
+}
+
+TEST(Tasks, ArithmeticCotStepsAreEachRight) {
+  TasksConfig c = config("sft", 600, 13);
+  c.tasks = {"arithmetic"};
+  c.zh_share = 0;
+  for (const json& line : generate_tasks(c)) {
+    const std::string answer = content(line, 1);
+    replay_cot(line["problem"], answer.substr(0, answer.find("</think>")));
   }
 }
 
