@@ -65,6 +65,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  r1::core::use_passive_openmp(argv);
   r1::core::retain_freed_memory();
   try {
     return run(argc, argv);

@@ -11,4 +11,15 @@ namespace r1::core {
 // stays at its peak. Call before any thread starts.
 void retain_freed_memory();
 
+// Makes OpenMP threads sleep at barriers instead of spinning: when OMP_WAIT_POLICY and
+// GOMP_SPINCOUNT are both unset, sets OMP_WAIT_POLICY=PASSIVE and re-executes the program
+// (/proc/self/exe, same argv) so libgomp, which reads its environment when it is loaded, before
+// main, sees it; returns normally otherwise. Why: LibTorch's CPU ops each open an OpenMP region,
+// and the default policy spins a waiting thread for up to ~300k iterations. With any other process
+// on the machine (a reward sandbox, a second rank, a parallel test) the spinning threads take the
+// cores from the threads doing work: measured on 2 cores, a tiny-model training step ran at 99
+// tokens/s spinning and 1,580 passive under the same load (docs/training.md). Call first in main.
+// Throws r1::InternalError when the re-exec fails.
+void use_passive_openmp(char** argv);
+
 }  // namespace r1::core
