@@ -55,7 +55,10 @@ function(r1_add_test name)
   if(ARG_UNITY)
     set_target_properties(${name} PROPERTIES UNITY_BUILD ON)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${labels}")
+  # OpenMP threads sleep rather than spin at barriers: ctest runs suites side by side, and spinning
+  # waits take the cores from the threads doing work (core/process.h use_passive_openmp).
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS "${labels}" ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
   if(ARG_ASAN AND R1KIT_ASAN)
     set(asan_deps)
     foreach(dep IN LISTS ARG_DEPS)
