@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "core/obs/metrics.h"
 #include "core/obs/progress.h"
 #include "core/recipe/load.h"
@@ -250,6 +251,7 @@ class GrpoTrainer {
       for (std::size_t c = 0; c < r.parts.size(); ++c) {
         const std::string& name = rewards_->components()[c].name;
         d.m.mean("reward/" + name, r.parts[c].value, r.parts[c].scored());
+        if (name == "accuracy") d.m.mean("rollout/accuracy", r.parts[c].value >= 1.0 - 1e-9 ? 1 : 0, r.parts[c].scored());
       }
       double penalty = 0.0;
       if (cfg_.overlong_penalty)
@@ -431,9 +433,17 @@ class GrpoTrainer {
     opts.pass_temperature = cfg_.pass_temperature;
     opts.seed = static_cast<uint64_t>(run_.seed);
     const auto t0 = Clock::now();
-    nlohmann::json row = internal::evaluate(*engine_, eval_prompts_, opts, *eval_accuracy_, *dist_);
+    std::vector<nlohmann::json> samples;
+    nlohmann::json row = internal::evaluate(*engine_, eval_prompts_, opts, *eval_accuracy_, *dist_, &samples);
     row["time/eval_s"] = std::chrono::duration<double>(Clock::now() - t0).count();
     if (run_.metrics != nullptr && dist_->is_main()) run_.metrics->write(run_.stage, step, row);
+    if (dist_->is_main()) {
+      // What the model wrote, for reading next to the numbers (rank 0's share of the prompts).
+      std::string text;
+      for (const nlohmann::json& s : samples) text += s.dump() + "\n";
+      stdfs::create_directories(run_.out_dir / "eval_samples");
+      core::write_file_atomic(run_.out_dir / "eval_samples" / str_cat("step_", step, ".jsonl"), text);
+    }
     *out = row;
   }
 

@@ -42,76 +42,101 @@ rewards::Sample with_completion(const PromptItem& item, const std::string& text)
 
 }  // namespace
 
-nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& prompts,
-                        const EvalOptions& options, rewards::Reward& accuracy, model::Dist& dist) {
-  std::vector<const PromptItem*> mine;
+namespace {
+
+struct EvalRequests {
+  std::vector<const PromptItem*> mine;            // this rank's prompts (index p % world == rank)
+  std::vector<const PromptItem*> with_reference;  // of those, the ones pass@k samples
   std::vector<rollout::Request> greedy, sampled;
+};
+
+EvalRequests make_requests(const std::vector<PromptItem>& prompts, const EvalOptions& options, model::Dist& dist) {
+  EvalRequests out;
   for (std::size_t p = 0; p < prompts.size(); ++p) {
     if (static_cast<int>(p % static_cast<std::size_t>(dist.world_size())) != dist.rank()) continue;
-    mine.push_back(&prompts[p]);
+    out.mine.push_back(&prompts[p]);
     rollout::Request r;
     r.prompt = prompts[p].prompt_ids;
     r.params.temperature = 0.0;
     r.params.max_tokens = options.max_tokens;
-    greedy.push_back(r);
+    out.greedy.push_back(r);
     if (options.pass_k > 0 && prompts[p].has_reference) {
       r.params.n = options.pass_k;
       r.params.temperature = options.pass_temperature;
       r.params.seed = sample_seed(options.seed, 1, 0, static_cast<int64_t>(p));
-      sampled.push_back(r);
+      out.with_reference.push_back(&prompts[p]);
+      out.sampled.push_back(r);
     }
   }
-  const std::vector<rollout::RequestOutput> g_out = engine.generate(greedy);
-  const std::vector<rollout::RequestOutput> s_out = engine.generate(sampled);
+  return out;
+}
 
-  EvalSums sums;
+// Greedy completions: format, language (zh prompts), accuracy (prompts with a reference).
+void score_greedy(const EvalRequests& req, const std::vector<rollout::RequestOutput>& outs,
+                  rewards::Reward& accuracy, EvalSums& sums, std::vector<nlohmann::json>* samples) {
   std::vector<rewards::Sample> batch;
+  std::vector<std::size_t> batch_owner;
   const rewards::FormatConfig format_cfg;
   const rewards::LanguageConfig language_cfg;
-  for (std::size_t i = 0; i < mine.size(); ++i) {
-    const rollout::Completion& c = g_out[i].completions.at(0);
-    const rewards::Sample s = with_completion(*mine[i], c.text);
+  std::vector<nlohmann::json> rows;
+  for (std::size_t i = 0; i < req.mine.size(); ++i) {
+    const rollout::Completion& c = outs[i].completions.at(0);
+    const rewards::Sample s = with_completion(*req.mine[i], c.text);
+    const bool format_ok = rewards::score_format(c.text, format_cfg).value == 1.0;
     sums.num_prompts += 1;
     sums.length_sum += static_cast<double>(c.tokens.size());
-    sums.format_ok += rewards::score_format(c.text, format_cfg).value == 1.0 ? 1 : 0;
+    sums.format_ok += format_ok ? 1 : 0;
     if (s.language == "zh") {
       const rewards::RewardResult lang = rewards::score_language(s, language_cfg);
-      if (lang.scored()) {
-        sums.zh_scored += 1;
-        sums.zh_sum += lang.value;
-      }
+      sums.zh_scored += lang.scored() ? 1 : 0;
+      sums.zh_sum += lang.scored() ? lang.value : 0.0;
     }
-    if (mine[i]->has_reference) batch.push_back(s);
+    rows.push_back({{"id", req.mine[i]->id}, {"language", s.language}, {"completion", c.text},
+                    {"format", format_ok}, {"accuracy", nullptr}});
+    if (req.mine[i]->has_reference) batch.push_back(s), batch_owner.push_back(i);
   }
   const std::vector<rewards::RewardResult> acc = accuracy.score(batch);
-  for (const rewards::RewardResult& r : acc) {
-    if (!r.scored()) {
+  for (std::size_t j = 0; j < acc.size(); ++j) {
+    if (!acc[j].scored()) {
       sums.acc_unscored += 1;
       continue;
     }
     sums.acc_scored += 1;
-    sums.acc_sum += r.value;
+    sums.acc_sum += acc[j].value;
+    rows[batch_owner[j]]["accuracy"] = acc[j].value;
   }
-  // pass@k: the k samples of each prompt with a reference, scored in one batch.
-  std::vector<rewards::Sample> pass_batch;
-  std::size_t s_idx = 0;
-  for (const PromptItem* item : mine) {
-    if (options.pass_k <= 0 || !item->has_reference) continue;
-    for (const rollout::Completion& c : s_out[s_idx].completions) pass_batch.push_back(with_completion(*item, c.text));
-    ++s_idx;
-  }
-  const std::vector<rewards::RewardResult> pass = accuracy.score(pass_batch);
-  const std::size_t k = static_cast<std::size_t>(std::max<int64_t>(options.pass_k, 1));
-  for (std::size_t p = 0; p < pass.size() / k; ++p) {
+  if (samples != nullptr) *samples = std::move(rows);
+}
+
+// pass@k: a prompt passes when any of its k samples is fully correct.
+void score_pass(const EvalRequests& req, const std::vector<rollout::RequestOutput>& outs, int64_t k,
+                rewards::Reward& accuracy, EvalSums& sums) {
+  std::vector<rewards::Sample> batch;
+  for (std::size_t p = 0; p < req.with_reference.size(); ++p)
+    for (const rollout::Completion& c : outs[p].completions) batch.push_back(with_completion(*req.with_reference[p], c.text));
+  const std::vector<rewards::RewardResult> results = accuracy.score(batch);
+  const std::size_t n = static_cast<std::size_t>(k);
+  for (std::size_t p = 0; p < req.with_reference.size(); ++p) {
     bool any_scored = false, hit = false;
-    for (std::size_t j = 0; j < k; ++j) {
-      const rewards::RewardResult& r = pass[p * k + j];
+    for (std::size_t j = 0; j < n; ++j) {
+      const rewards::RewardResult& r = results[p * n + j];
       any_scored = any_scored || r.scored();
       hit = hit || (r.scored() && r.value >= 1.0 - 1e-9);
     }
     sums.pass_scored += any_scored ? 1 : 0;
     sums.pass_hits += hit ? 1 : 0;
   }
+}
+
+}  // namespace
+
+nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& prompts,
+                        const EvalOptions& options, rewards::Reward& accuracy, model::Dist& dist,
+                        std::vector<nlohmann::json>* samples) {
+  const EvalRequests req = make_requests(prompts, options, dist);
+  EvalSums sums;
+  score_greedy(req, engine.generate(req.greedy), accuracy, sums, samples);
+  if (options.pass_k > 0) score_pass(req, engine.generate(req.sampled), options.pass_k, accuracy, sums);
   all_reduce(sums, dist);
 
   nlohmann::json out = nlohmann::json::object();

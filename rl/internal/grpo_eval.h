@@ -38,7 +38,10 @@ struct EvalOptions {
 //   eval/pass@k, eval/pass_k   share of prompts with an answer where any of k samples is correct;
 //   eval/response_length_mean, eval/num_prompts.
 // `accuracy` is the built-in accuracy reward (math answers; code through the sandbox).
+// `samples` (optional) receives this rank's greedy completions, one JSON object each: id,
+// language, completion, accuracy (null when the prompt has no reference or it was unscored), format.
 nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& prompts,
-                        const EvalOptions& options, rewards::Reward& accuracy, model::Dist& dist);
+                        const EvalOptions& options, rewards::Reward& accuracy, model::Dist& dist,
+                        std::vector<nlohmann::json>* samples = nullptr);
 
 }  // namespace r1::rl::internal

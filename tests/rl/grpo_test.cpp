@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -178,6 +179,9 @@ TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   // Greedy completions without <think> tags have an empty CoT: consistency is scored, 0 here.
   EXPECT_GE(eval[1]["eval/language_consistency"].get<double>(), 0.0);
   EXPECT_EQ(eval[0]["eval/num_prompts"].get<double>(), 2.0);
+  const std::string greedy = test::read_text(out / "eval_samples" / "step_8.jsonl");
+  EXPECT_EQ(std::count(greedy.begin(), greedy.end(), '\n'), 2) << greedy;
+  EXPECT_NE(greedy.find("\"id\":\"e1\""), std::string::npos) << greedy;
   EXPECT_TRUE(stdfs::exists(out / "model" / "config.json"));
   EXPECT_TRUE(stdfs::exists(out / "model" / "tokenizer_config.json"));
   EXPECT_FALSE(summary["reference_loaded"].get<bool>());
