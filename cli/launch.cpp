@@ -1,4 +1,5 @@
-// r1kit launch --nproc N [--master-port P] [--timeout S] [--grace S] [--no-prefix] -- CMD ARGS...
+// r1kit launch --nproc N [--master-port P] [--timeout S] [--max-time S] [--grace S] [--no-prefix]
+//              -- CMD ARGS...
 // Starts N local ranks of CMD with the torchrun variables set (RANK, WORLD_SIZE, LOCAL_RANK,
 // LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1, MASTER_PORT: a free port unless given), so that
 // model::Dist::from_environment() joins them (docs/distributed.md).
@@ -45,7 +46,8 @@ using Clock = std::chrono::steady_clock;
 struct LaunchArgs {
   int nproc = 1;
   int master_port = 0;  // 0: a free port
-  double timeout = 0;   // seconds for the whole job; 0: none
+  double timeout = 0;   // R1KIT_DIST_TIMEOUT for the ranks; 0: leave the environment as it is
+  double max_time = 0;  // seconds for the whole job; 0: none
   double grace = 10;    // seconds between SIGTERM and SIGKILL
   bool no_prefix = false;
   std::vector<std::string> command;
@@ -109,6 +111,7 @@ bool failed(int status) { return WIFSIGNALED(status) || WEXITSTATUS(status) != 0
   ::setenv("LOCAL_WORLD_SIZE", std::to_string(args.nproc).c_str(), 1);
   ::setenv("MASTER_ADDR", "127.0.0.1", 1);
   ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  if (args.timeout > 0) ::setenv("R1KIT_DIST_TIMEOUT", str_cat(args.timeout).c_str(), 1);
   std::vector<char*> argv;
   std::string argv0 = program;
   argv.push_back(argv0.data());
@@ -203,7 +206,7 @@ int supervise(const LaunchArgs& args, std::vector<Rank>& ranks) {
   int forwarded = 0;
   bool timed_out = false;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(args.timeout));
+                                           std::chrono::duration<double>(args.max_time));
   const auto grace = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(args.grace));
   auto stop_all = [&](int sig) {
@@ -239,7 +242,7 @@ int supervise(const LaunchArgs& args, std::vector<Rank>& ranks) {
         }
       }
     }
-    if (args.timeout > 0 && !kill_at && Clock::now() > deadline) {
+    if (args.max_time > 0 && !kill_at && Clock::now() > deadline) {
       timed_out = true;
       stop_all(SIGTERM);
     }
@@ -263,8 +266,8 @@ int supervise(const LaunchArgs& args, std::vector<Rank>& ranks) {
     return 128 + forwarded;
   }
   if (timed_out) {
-    std::fprintf(stderr, "r1kit launch: the job ran past --timeout %g s; stopped all %zu ranks\n",
-                 args.timeout, ranks.size());
+    std::fprintf(stderr, "r1kit launch: the job ran past --max-time %g s; stopped all %zu ranks\n",
+                 args.max_time, ranks.size());
     return 124;
   }
   for (const Rank& r : ranks) {  // a failure while stopping for another reason is still reported
@@ -314,6 +317,10 @@ void add_launch_command(CLI::App& app) {
                   "rendezvous port on 127.0.0.1 (default: a free port)")
       ->check(CLI::Range(1, 65535));
   sub->add_option("--timeout", args->timeout,
+                  "seconds a rank's collectives wait for a peer before failing (sets "
+                  "R1KIT_DIST_TIMEOUT; default: the recipe's dist timeout, 300)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--max-time", args->max_time,
                   "seconds the whole job may run before all ranks are stopped (default 0: no limit)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--grace", args->grace,

@@ -23,6 +23,7 @@
 #endif
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -281,12 +282,22 @@ Dist Dist::join(const DistEnv& env, const DistConfig& config, at::Device device)
 }
 
 Dist Dist::from_environment(const DistConfig& config, at::Device device) {
+  DistConfig effective = config;
+  if (const char* text = std::getenv("R1KIT_DIST_TIMEOUT")) {
+    char* end = nullptr;
+    const double seconds = std::strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(seconds > 0.0) || !std::isfinite(seconds)) {
+      throw Error(str_cat("environment variable R1KIT_DIST_TIMEOUT: expected a number of seconds > 0, "
+                          "found '", text, "'"));
+    }
+    effective.timeout = seconds;
+  }
   const std::optional<DistEnv> env = dist_env_from_environment();
   if (!env) {
-    resolve_backend(config, device);  // the config is checked the same either way
+    resolve_backend(effective, device);  // the config is checked the same either way
     return single();
   }
-  return join(*env, config, device);
+  return join(*env, effective, device);
 }
 
 int Dist::rank() const { return state_->rank; }

@@ -58,7 +58,9 @@ class Dist {
   // rank 0 hosting it) with `config`'s backend for `device`. Throws r1::Error when the rendezvous
   // times out or the backend is unavailable (nccl without CUDA).
   static Dist join(const DistEnv& env, const DistConfig& config, at::Device device);
-  // join() when the environment names a job, single() otherwise.
+  // join() when the environment names a job, single() otherwise. R1KIT_DIST_TIMEOUT (seconds > 0;
+  // `r1kit launch --timeout` sets it), when set, replaces config.timeout; a bad value throws
+  // r1::Error naming the variable.
   static Dist from_environment(const DistConfig& config, at::Device device);
 
   Dist(Dist&&) noexcept;

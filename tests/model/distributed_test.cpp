@@ -160,6 +160,22 @@ TEST(DistConfig, BadBackendsAreRefusedBeforeAnyRendezvous) {
   }
 }
 
+TEST(DistConfig, TimeoutFromTheEnvironmentIsChecked) {
+  // No RANK here: the variable is checked even for a world of one.
+  ASSERT_EQ(std::getenv("RANK"), nullptr);
+  for (const char* bad : {"abc", "0", "-3", "5s", ""}) {
+    ::setenv("R1KIT_DIST_TIMEOUT", bad, 1);
+    const std::string msg = test::error_of([] { Dist::from_environment(gloo(1.0), at::kCPU); });
+    EXPECT_NE(msg.find(str_cat("environment variable R1KIT_DIST_TIMEOUT: expected a number of "
+                               "seconds > 0, found '", bad, "'")),
+              std::string::npos)
+        << msg;
+  }
+  ::setenv("R1KIT_DIST_TIMEOUT", "2.5", 1);
+  EXPECT_EQ(Dist::from_environment(gloo(1.0), at::kCPU).world_size(), 1);
+  ::unsetenv("R1KIT_DIST_TIMEOUT");
+}
+
 // ---- collectives ----
 
 TEST(Dist, WorldOfOneIsTheIdentity) {

@@ -40,6 +40,8 @@
 #include "core/tokenizer/tokenizer.h"
 #include "tests/support/test_support.h"
 
+extern char** environ;
+
 namespace r1::sft {
 namespace dp_test {
 
@@ -274,9 +276,10 @@ TEST(Launch, SetsTheTorchrunVariablesAndPrefixesEachStream) {
         << r.err;
   }
   EXPECT_GT(std::stoi(port), 0);
-  const auto fixed = launch({"--nproc", "1", "--master-port", "29533", "--no-prefix", "--",
-                             "/bin/sh", "-c", "echo $MASTER_PORT"});
-  EXPECT_EQ(fixed.out, "29533\n");
+  const auto fixed = launch({"--nproc", "1", "--master-port", "29533", "--timeout", "7",
+                             "--no-prefix", "--", "/bin/sh", "-c",
+                             "echo $MASTER_PORT $R1KIT_DIST_TIMEOUT"});
+  EXPECT_EQ(fixed.out, "29533 7\n");
 }
 
 TEST(Launch, AFailingRankStopsTheOthersAndIsNamed) {
@@ -351,6 +354,16 @@ TEST(Launch, ForwardsSigtermToEveryRank) {
   EXPECT_NE(text.find("r1kit launch: stopped by signal 15 (Terminated), forwarded to all 2 ranks"),
             std::string::npos)
       << text;
+}
+
+TEST(Launch, MaxTimeStopsTheJob) {
+  const auto t0 = Clock::now();
+  const auto r = launch({"--nproc", "2", "--max-time", "1", "--", "/bin/sh", "-c", "exec sleep 60"});
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 10.0);
+  EXPECT_EQ(r.exit_code, 124);
+  EXPECT_NE(r.err.find("r1kit launch: the job ran past --max-time 1 s; stopped all 2 ranks"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Launch, BadUsageAndMissingProgramsAreReported) {
@@ -489,6 +502,80 @@ TEST(DataParallelSft, TwoLaunchedRanksReachTheParametersOfOneRank) {
   EXPECT_LE(d, 1e-5) << "largest difference at " << where;
   std::printf("sft: two launched ranks vs one rank after 4 steps: max |diff| %.3g (%s)\n", d,
               where.c_str());
+}
+
+// ---- a rank dying in the middle of training ----
+
+// Starts `argv` with `extra_env` added and stdout/stderr to `log`; returns the pid.
+pid_t spawn_with_env(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                     const stdfs::path& log) {
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e != nullptr; ++e) env_text.emplace_back(*e);
+  env_text.insert(env_text.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp, args;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  const std::string log_path = log.string();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, STDOUT_FILENO);
+    ::dup2(fd, STDERR_FILENO);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+TEST(DataParallelSft, ASurvivingRankFailsWithinTheTimeoutWhenItsPeerIsKilled) {
+  test::TempDir dir;
+  const std::vector<nlohmann::json> chats = sum_chats();
+  write_tiny_model_dir(dir / "init", chats);
+  std::string train;
+  for (const auto& c : chats) train += nlohmann::json{{"messages", c}}.dump() + "\n";
+  test::write_text(dir / "train.jsonl", train);
+  const std::vector<std::string> argv{
+      test::r1kit_bin().string(), "sft", "--model", (dir / "init").string(), "--train",
+      (dir / "train.jsonl").string(), "--out", (dir / "out").string(), "bf16=false",
+      "max_steps=100000", "max_seq_len=64", "micro_batch_tokens=96", "peak_flops=1e12"};
+  const int port = free_port();
+  auto env = [&](int rank) {
+    return std::vector<std::string>{str_cat("RANK=", rank), "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+                                    str_cat("MASTER_PORT=", port), "R1KIT_DIST_TIMEOUT=5"};
+  };
+  const pid_t rank0 = spawn_with_env(argv, env(0), dir / "rank0.log");
+  const pid_t rank1 = spawn_with_env(argv, env(1), dir / "rank1.log");
+  // Both ranks are training once rank 0 has written a step's metrics.
+  const auto t0 = Clock::now();
+  while (!stdfs::exists(dir / "out/metrics.jsonl") ||
+         test::read_text(dir / "out/metrics.jsonl").find("train/loss") == std::string::npos) {
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > 120.0) {
+      test::kill_child(rank0);
+      test::kill_child(rank1);
+      FAIL() << "no training step within 120 s: " << test::read_text(dir / "rank0.log");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  test::kill_child(rank1);
+  const auto killed_at = Clock::now();
+  int status = 0;
+  pid_t done = 0;
+  while ((done = ::waitpid(rank0, &status, WNOHANG)) == 0 &&
+         std::chrono::duration<double>(Clock::now() - killed_at).count() < 5.0 + 5.0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (done == 0) test::kill_child(rank0);
+  ASSERT_EQ(done, rank0) << "rank 0 still running 10 s after its peer died";
+  const std::string log = test::read_text(dir / "rank0.log");
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << log;
+  EXPECT_NE(log.find("r1kit: error: distributed "), std::string::npos) << log;
+  EXPECT_NE(log.find("failed on rank 0 of 2 (gloo, timeout 5 s)"), std::string::npos) << log;
+  std::printf("rank 0 exited %.2f s after rank 1 was killed\n",
+              std::chrono::duration<double>(Clock::now() - killed_at).count());
 }
 
 }  // namespace dp_test
