@@ -168,6 +168,8 @@ void Trainer::setup() {
 void Trainer::resume() {
   const std::optional<run::Checkpoint> latest = checkpoints_->latest();
   if (!latest) {
+    // Rows a killed run wrote before its first checkpoint are progress lost: drop them all.
+    if (is_main() && run_.metrics != nullptr) run_.metrics->truncate_after(run_.stage, -1);
     if (dist_.world_size() > 1) {
       std::vector<at::Tensor> tensors;
       for (auto& [name, t] : model::state_dict(*model_)) tensors.push_back(t);
@@ -290,8 +292,12 @@ nlohmann::json Trainer::run() {
   if (has_eval) summary["eval_loss_first"] = evaluate();
   if (has_eval && progress_.step == 0) write_metrics(0, {{"eval/loss", summary["eval_loss_first"]}});
 
+  // Metrics rows are written BEFORE the checkpoint of their step: a kill between the two leaves
+  // rows past the newest checkpoint, which the resumed run truncates and writes again, never a
+  // step without its row.
+  const bool already_done = progress_.step == total_steps_;
   std::optional<obs::Progress> bar;
-  if (is_main() && progress_.step < total_steps_) bar.emplace(run_.stage, total_steps_, "step", progress_.step);
+  if (is_main() && !already_done) bar.emplace(run_.stage, total_steps_, "step", progress_.step);
   double last_loss = NAN, tokens_per_s = 0.0;
   for (int64_t step = progress_.step; step < total_steps_; ++step) {
     nlohmann::json row = nlohmann::json::object();
@@ -303,30 +309,25 @@ nlohmann::json Trainer::run() {
       row["eval/loss"] = evaluate();
       row["time/eval_s"] = seconds_since(start);
     }
+    write_metrics(done, row);
     if (c_.save_every > 0 && done % c_.save_every == 0 && done < total_steps_) {
       double s = 0.0;
       save(done, &s);
-      row["time/checkpoint_s"] = s;
+      write_metrics(done, {{"time/checkpoint_s", s}});
     }
-    write_metrics(done, row);
     if (bar) bar->advance(1, str_cat("loss ", last_loss));
   }
   if (bar) bar->finish();
 
-  nlohmann::json final_row = nlohmann::json::object();
-  if (has_eval) {
-    summary["eval_loss"] = evaluate();
-    final_row["eval/loss"] = summary["eval_loss"];
-  }
-  const std::optional<run::Checkpoint> latest = checkpoints_->latest();
-  if (!latest || latest->step != total_steps_) {
+  if (has_eval) summary["eval_loss"] = evaluate();
+  if (!already_done && has_eval) write_metrics(total_steps_, {{"eval/loss", summary["eval_loss"]}});
+  if (!already_done) {
     double s = 0.0;
     save(total_steps_, &s);
-    final_row["time/checkpoint_s"] = s;
+    write_metrics(total_steps_, {{"time/checkpoint_s", s}});
   }
   if (is_main()) export_model(*model_, run_.init_model, run_.out_dir / "model");
   dist_.barrier("sft export");
-  if (!final_row.empty()) write_metrics(total_steps_, final_row);
   summary["epochs"] = plan_->locate(std::max<int64_t>(total_steps_ - 1, 0)).first + 1;
   if (!std::isnan(last_loss)) summary["train_loss"] = last_loss;
   summary["tokens_per_s"] = tokens_per_s;

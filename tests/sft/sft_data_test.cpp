@@ -129,6 +129,7 @@ std::shared_ptr<model::CausalLM> fresh_model(const stdfs::path& dir) {
 }
 
 TEST(SftLoss, EqualsAFloat64RecomputationOverAssistantTargets) {
+  fx::OneThread one_thread;
   test::TempDir tmp;
   auto lm = fresh_model(tmp / "model");
   const auto chats = fx::sum_chats(false);
@@ -166,6 +167,7 @@ TEST(SftLoss, EqualsAFloat64RecomputationOverAssistantTargets) {
 }
 
 TEST(SftLoss, PackedDocumentsEqualEachDocumentAlone) {
+  fx::OneThread one_thread;
   test::TempDir tmp;
   auto lm = fresh_model(tmp / "model");
   const auto chats = fx::sum_chats(false);

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+#include <stdlib.h>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -24,6 +26,24 @@
 namespace r1::sft::sft_fixtures {
 
 namespace stdfs = std::filesystem;
+
+// One intra-op thread for the scope, and for child processes (OMP_NUM_THREADS): on a loaded 2-core
+// machine (ctest runs test processes in parallel) two OpenMP threads that wait on each other at
+// every op's barrier ran the trainer tests 10x slower than one thread. Exact-resume comparisons
+// also need equal thread counts in the runs compared.
+class OneThread {
+ public:
+  OneThread() : saved_(at::get_num_threads()) {
+    at::set_num_threads(1);
+    setenv("OMP_NUM_THREADS", "1", 1);
+  }
+  ~OneThread() { at::set_num_threads(saved_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+
+ private:
+  int saved_;
+};
 
 inline nlohmann::ordered_json sum_chat(int a, int b) {
   const std::string c = std::to_string(a + b);
