@@ -31,6 +31,7 @@
 #include "rl/policy_loss.h"
 #include "rollout/engine.h"
 #include "sft/data_parallel.h"
+#include "sft/sft_loss.h"
 #include "sft/train_state.h"
 
 namespace r1::rl {
@@ -319,8 +320,11 @@ class GrpoTrainer {
         adv.push_back(s.advantage);
       }
       internal::PackedSequences packed = internal::pack_sequences(refs, run_.device);
-      at::Tensor entropy_NT;
-      const at::Tensor old_NT = internal::completion_logprobs(*policy_, packed, &entropy_NT);
+      at::Tensor entropy_NT, old_NT;
+      {
+        sft::AutocastScope autocast(run_.device, cfg_.bf16);
+        old_NT = internal::completion_logprobs(*policy_, packed, &entropy_NT);
+      }
       const at::Tensor engine_NT = engine_logprobs(d, mb, packed);
       const at::Tensor gap_NT = (old_NT - engine_NT).abs() * packed.mask_NT;
       const double tokens = packed.mask_NT.sum().item<double>();
@@ -348,6 +352,7 @@ class GrpoTrainer {
   void ref_logprobs(StepData& d) {
     if (!reference_) return;
     at::NoGradGuard no_grad;
+    sft::AutocastScope autocast(run_.device, cfg_.bf16);
     for (const internal::PackedSequences& packed : d.micro)
       d.ref_logp_NT.push_back(internal::completion_logprobs(*reference_, packed));
   }
@@ -371,12 +376,17 @@ class GrpoTrainer {
     for (int64_t pass = 0; pass < cfg_.mu; ++pass) {
       optimizer_->zero_grad();
       PolicyLossStats stats;
-      for (std::size_t k = 0; k < d.micro.size(); ++k) {
-        const at::Tensor logp_NT = internal::completion_logprobs(*policy_, d.micro[k]);
-        const at::Tensor ref = reference_ ? d.ref_logp_NT[k] : at::Tensor();
-        PolicyLoss loss = policy_loss(logp_NT, d.old_logp_NT[k], ref, d.adv_N[k], d.micro[k].mask_NT, totals, loss_cfg_);
-        loss.loss.backward();
-        stats.add(loss.stats);
+      {
+        // Ends before the optimizer step: the autocast's bf16 weight copies go stale there.
+        sft::AutocastScope autocast(run_.device, cfg_.bf16);
+        for (std::size_t k = 0; k < d.micro.size(); ++k) {
+          const at::Tensor logp_NT = internal::completion_logprobs(*policy_, d.micro[k]);
+          const at::Tensor ref = reference_ ? d.ref_logp_NT[k] : at::Tensor();
+          PolicyLoss loss =
+              policy_loss(logp_NT, d.old_logp_NT[k], ref, d.adv_N[k], d.micro[k].mask_NT, totals, loss_cfg_);
+          loss.loss.backward();
+          stats.add(loss.stats);
+        }
       }
       // The step loss over all ranks, checked before the gradients are reduced or applied.
       const double step_loss = dist_->all_reduce_sum(stats.loss_sum, "grpo step loss");

@@ -61,6 +61,9 @@ struct GrpoConfig {
   int64_t overlong_buffer = 64;        // tokens before max_completion_tokens where it starts
   double overlong_penalty_factor = 1.0;  // its value at max_completion_tokens (negated)
   double moe_bias_update_speed = 0.001;  // DeepSeek-V3's gamma for the router bias (MoE only)
+  // bf16 autocast for the trainer's forwards (old, reference and training log-probs alike, so the
+  // first pass's ratio is exactly 1); master weights and the objective stay fp32.
+  bool bf16 = false;
   sft::OptimizerConfig optimizer = grpo_default_optimizer();  // lr, schedule, clipping (flattened)
   recipe::Node rewards = grpo_default_rewards();               // rewards/config.h list
   // ---- rollout engine ----
@@ -102,6 +105,7 @@ struct GrpoConfig {
     v.field("overlong_buffer", overlong_buffer, "tokens before the limit where it starts", recipe::AtLeast{0});
     v.field("overlong_penalty_factor", overlong_penalty_factor, "penalty at the limit", recipe::AtLeast{0});
     v.field("moe_bias_update_speed", moe_bias_update_speed, "MoE router bias gamma", recipe::AtLeast{0});
+    v.field("bf16", bf16, "bf16 autocast for the trainer's forwards (master weights stay fp32)");
     optimizer.visit(v);
     v.field("rewards", rewards, "reward list (name, weight, kind, options; see docs/rewards.md)");
     v.field("rollout_dtype", rollout_dtype, "dtype of the rollout copy", recipe::OneOf{"bf16", "fp32"});

@@ -186,16 +186,20 @@ TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   EXPECT_TRUE(stdfs::exists(out / "model" / "tokenizer_config.json"));
   EXPECT_FALSE(summary["reference_loaded"].get<bool>());
   EXPECT_FALSE(train[0].contains("train/kl"));  // kl_coef 0: no reference, no KL
+  for (const json& row : train) EXPECT_EQ(row["train/approx_kl"].get<double>(), 0.0);  // mu = 1: ratio 1
 }
 
 TEST_F(Grpo, KlCoefLoadsTheReferenceAndReportsKl) {
   GrpoConfig c = small_config();
   c.kl_coef = 0.05;
+  c.bf16 = true;  // old, reference and training forwards all under autocast
   test::TempDir out;
   std::vector<json> train;
   const json summary = run(c, out.path(), &train);
   EXPECT_TRUE(summary["reference_loaded"].get<bool>());
   ASSERT_EQ(train.size(), 3u);
+  // mu = 1: the recomputed old log-probs equal the training forward's, so every ratio is exactly 1.
+  for (const json& row : train) EXPECT_EQ(row["train/approx_kl"].get<double>(), 0.0);
   EXPECT_EQ(train[0]["train/kl"].get<double>(), 0.0);  // the policy is the reference at step 1
   EXPECT_GT(train[2]["train/kl"].get<double>(), 0.0);
 }
