@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "pipeline/internal/trainer_stages.h"
 #include "pipeline/stage.h"
 
 namespace r1::pipeline {
@@ -26,19 +27,15 @@ std::vector<std::string> StageRegistry::names() const {
 
 StageRegistry default_stages() {
   StageRegistry registry;
-  // DESIGN.md section 1, in pipeline order. Each becomes built when its issue lands; until then the
-  // runner stops before it and says where it is planned.
+  // DESIGN.md section 1, in pipeline order: the trainers are built; the kinds still planned make
+  // the runner stop before them and say where they are planned.
   struct Planned {
     const char* name;
     const char* summary;
     const char* where;
   };
+  add_trainer_stages(registry);
   const Planned planned[] = {
-      {"pretrain", "tiny built-in base model on generated text", "the trainers issue (#8)"},
-      {"sft", "supervised fine-tuning: cold start, and on the rejection-sampled set",
-       "the trainers issue (#8)"},
-      {"grpo", "GRPO with rule rewards (and reward models for all-scenario RL)",
-       "the trainers issue (#8)"},
       {"reject", "rejection sampling from the RL checkpoint into an SFT dataset",
        "the distillation work (not filed yet)"},
       {"distill", "SFT of dense Qwen2/Llama students, exported to Hugging Face",

@@ -375,19 +375,7 @@ class GrpoTrainer {
     const auto t0 = Clock::now();
     for (int64_t pass = 0; pass < cfg_.mu; ++pass) {
       optimizer_->zero_grad();
-      PolicyLossStats stats;
-      {
-        // Ends before the optimizer step: the autocast's bf16 weight copies go stale there.
-        sft::AutocastScope autocast(run_.device, cfg_.bf16);
-        for (std::size_t k = 0; k < d.micro.size(); ++k) {
-          const at::Tensor logp_NT = internal::completion_logprobs(*policy_, d.micro[k]);
-          const at::Tensor ref = reference_ ? d.ref_logp_NT[k] : at::Tensor();
-          PolicyLoss loss =
-              policy_loss(logp_NT, d.old_logp_NT[k], ref, d.adv_N[k], d.micro[k].mask_NT, totals, loss_cfg_);
-          loss.loss.backward();
-          stats.add(loss.stats);
-        }
-      }
+      const PolicyLossStats stats = accumulate_gradients(d, totals);
       // The step loss over all ranks, checked before the gradients are reduced or applied.
       const double step_loss = dist_->all_reduce_sum(stats.loss_sum, "grpo step loss");
       if (!std::isfinite(step_loss))
@@ -411,6 +399,21 @@ class GrpoTrainer {
     double tokens = 0;
     for (const internal::PackedSequences& p : d.micro) tokens += static_cast<double>(p.input_ids_L.size(0));
     d.m.sum("train_forward_tokens", tokens * static_cast<double>(cfg_.mu));
+  }
+
+  // Forward and backward over this rank's micro-batches; the gradients add up to the step's.
+  PolicyLossStats accumulate_gradients(const StepData& d, const StepTotals& totals) {
+    // The scope ends before the optimizer step, where its bf16 weight copies go stale.
+    sft::AutocastScope autocast(run_.device, cfg_.bf16);
+    PolicyLossStats stats;
+    for (std::size_t k = 0; k < d.micro.size(); ++k) {
+      const at::Tensor logp_NT = internal::completion_logprobs(*policy_, d.micro[k]);
+      const at::Tensor ref = reference_ ? d.ref_logp_NT[k] : at::Tensor();
+      PolicyLoss loss = policy_loss(logp_NT, d.old_logp_NT[k], ref, d.adv_N[k], d.micro[k].mask_NT, totals, loss_cfg_);
+      loss.loss.backward();
+      stats.add(loss.stats);
+    }
+    return stats;
   }
 
   double write_metrics(StepData& d) {
