@@ -24,8 +24,11 @@ build: setup configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1500
 
+# The default recipe's built stages (pretrain, cold start, reasoning RL) into runs/tiny_r1/, then its
+# report page. `make demo RECIPE=recipes/tiny_r1_zero.yaml` runs R1-Zero style instead.
 demo: build
 	$(BUILD)/r1kit run $(RECIPE)
+	$(BUILD)/r1kit report $$($(BUILD)/r1kit config $(RECIPE) | sed -n 's/^  dir: //p' | head -1)
 
 # make bench (all) or make bench BENCH=floor
 bench: build
