@@ -199,6 +199,33 @@ void signal_running(std::vector<Rank>& ranks, int sig) {
   }
 }
 
+// One line on stderr for anything but success, and the launcher's exit status.
+int report_outcome(const LaunchArgs& args, const std::vector<Rank>& ranks, const Rank* first_failure,
+                   int forwarded, bool timed_out) {
+  if (first_failure != nullptr) {
+    const size_t others = ranks.size() - 1;
+    std::fprintf(stderr, "r1kit launch: rank %d (pid %d) %s; stopped the other %zu rank%s\n",
+                 first_failure->rank, static_cast<int>(first_failure->pid),
+                 describe(first_failure->status).c_str(), others, others == 1 ? "" : "s");
+    const int st = first_failure->status;
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+  }
+  if (forwarded != 0) {
+    std::fprintf(stderr, "r1kit launch: stopped by signal %d (%s), forwarded to all %zu ranks\n",
+                 forwarded, ::strsignal(forwarded), ranks.size());
+    return 128 + forwarded;
+  }
+  if (timed_out) {
+    std::fprintf(stderr, "r1kit launch: the job ran past --max-time %g s; stopped all %zu ranks\n",
+                 args.max_time, ranks.size());
+    return 124;
+  }
+  for (const Rank& r : ranks) {  // a failure while stopping for another reason is still reported
+    if (failed(r.status)) return 1;
+  }
+  return 0;
+}
+
 // The supervision loop (see the file comment). Returns the launcher's exit status.
 int supervise(const LaunchArgs& args, std::vector<Rank>& ranks) {
   std::optional<Clock::time_point> kill_at;  // set once the ranks are being stopped
@@ -251,29 +278,7 @@ int supervise(const LaunchArgs& args, std::vector<Rank>& ranks) {
   // The ranks are gone; what they wrote last is still in the pipes (a rank's own children may
   // hold a pipe open, so read what is there and stop).
   for (Rank& r : ranks) pump(r, 0, true), pump(r, 1, true);
-
-  if (first_failure != nullptr) {
-    const size_t others = ranks.size() - 1;
-    std::fprintf(stderr, "r1kit launch: rank %d (pid %d) %s; stopped the other %zu rank%s\n",
-                 first_failure->rank, static_cast<int>(first_failure->pid),
-                 describe(first_failure->status).c_str(), others, others == 1 ? "" : "s");
-    const int st = first_failure->status;
-    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-  }
-  if (forwarded != 0) {
-    std::fprintf(stderr, "r1kit launch: stopped by signal %d (%s), forwarded to all %zu ranks\n",
-                 forwarded, ::strsignal(forwarded), ranks.size());
-    return 128 + forwarded;
-  }
-  if (timed_out) {
-    std::fprintf(stderr, "r1kit launch: the job ran past --max-time %g s; stopped all %zu ranks\n",
-                 args.max_time, ranks.size());
-    return 124;
-  }
-  for (const Rank& r : ranks) {  // a failure while stopping for another reason is still reported
-    if (failed(r.status)) return 1;
-  }
-  return 0;
+  return report_outcome(args, ranks, first_failure, forwarded, timed_out);
 }
 
 void run_launch(const LaunchArgs& args) {

@@ -19,6 +19,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef R1KIT_WITH_NCCL
+#include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -195,6 +196,7 @@ c10::intrusive_ptr<c10d::Backend> make_nccl(const c10::intrusive_ptr<c10d::Store
                                             const DistEnv& env, std::chrono::milliseconds timeout,
                                             at::Device device) {
 #ifdef R1KIT_WITH_NCCL
+  c10::cuda::set_device(device.index());  // NCCL's communicator and the rank's kernels on it
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = timeout;
   auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size,
@@ -258,7 +260,10 @@ Dist Dist::join(const DistEnv& env, const DistConfig& config, at::Device device)
   state->world_size = env.world_size;
   state->backend = backend;
   state->timeout_s = config.timeout;
-  state->device = device;
+  // One process per GPU: "cuda" without an index means this rank's GPU, cuda:LOCAL_RANK.
+  state->device = device.is_cuda() && !device.has_index()
+                      ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank))
+                      : device;
   const std::string where = str_cat(env.master_addr, ":", env.master_port);
   try {
     c10d::TCPStoreOptions options;
@@ -270,7 +275,7 @@ Dist Dist::join(const DistEnv& env, const DistConfig& config, at::Device device)
     auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
     state->store = c10::make_intrusive<c10d::PrefixStore>("r1kit/" + backend, tcp);
     state->group = backend == "gloo" ? make_gloo(state->store, env, state->timeout())
-                                     : make_nccl(state->store, env, state->timeout(), device);
+                                     : make_nccl(state->store, env, state->timeout(), state->device);
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
