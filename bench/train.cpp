@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -51,10 +52,12 @@ using json = nlohmann::ordered_json;
 struct Args {
   int sft_steps = 6;    // optimizer steps per model; the first is warm-up
   int grpo_steps = 3;   // timed GRPO steps, after one warm-up step (both sides)
-  int64_t prompts = 4;  // P
-  int64_t group = 8;    // G
+  // The GRPO step's shape: the demo recipe's (recipes/tiny_r1.yaml: prompts_per_step 16,
+  // num_generations 8, max_completion_tokens 160), with prompts of 64 tokens.
+  int64_t prompts = 16;  // P
+  int64_t group = 8;     // G
   int64_t prompt_len = 64;
-  int64_t completion_len = 128;
+  int64_t completion_len = 160;
   bool reference = true;
   std::string only;  // "", "sft" or "grpo"
 };
@@ -80,6 +83,15 @@ Args parse(int argc, char** argv) {
                 "--only sft|grpo");
   }
   return a;
+}
+
+// The "model name" line of /proc/cpuinfo ("" when absent).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+  }
+  return "";
 }
 
 // ---- The floor ----------------------------------------------------------------------------------
@@ -275,6 +287,48 @@ const char* kPhases[][2] = {{"rollout", "time/rollout_s"},
                             {"logprob_recompute", "time/old_logprobs_s"},
                             {"update", "time/update_s"}};
 
+// The timed steps' figures from the trainer's step rows (the first row is the warm-up step). Throws
+// when the steps did other work than asked: a completion of another length, a skipped update.
+json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& args) {
+  if (static_cast<int64_t>(rows.size()) != num_steps)
+    throw Error(str_cat("bench/train: grpo: expected ", num_steps, " step rows, found ", rows.size()));
+  std::vector<double> step_s, wall_s;
+  std::map<std::string, std::vector<double>> per_phase;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    double sum = 0;
+    for (const auto& [key, value] : rows[i].items()) {
+      if (!key.starts_with("time/") || !value.is_number()) continue;
+      per_phase[key].push_back(value.get<double>());
+      if (std::find(std::begin(kStepPhases), std::end(kStepPhases), key) != std::end(kStepPhases))
+        sum += value.get<double>();
+    }
+    step_s.push_back(sum);
+    // Between two step rows: the step plus writing its metrics (no eval or checkpoint in between).
+    wall_s.push_back(rows[i]["time"].get<double>() - rows[i - 1]["time"].get<double>());
+    for (const char* key : {"rollout/response_length_max", "rollout/response_length_mean"}) {
+      if (!rows[i].contains(key) || rows[i][key].get<double>() != static_cast<double>(args.completion_len))
+        throw Error(str_cat("bench/train: grpo step ", i, ": ", key, " ", rows[i].value(key, json()).dump(),
+                            ", expected ", args.completion_len));
+    }
+    if (rows[i].value("train/skipped", 0.0) != 0.0) throw Error(str_cat("bench/train: grpo step ", i, " skipped"));
+  }
+  json r, phases = json::object();
+  for (const auto& [key, values] : per_phase) phases[key] = median(values);
+  for (const auto& [name, key] : kPhases) r["phase_s"][name] = phases.value(key, json(nullptr));
+  r["all_phases_s"] = phases;
+  r["step_s"] = step_s;
+  r["median_step_s"] = median(step_s);
+  r["median_wall_step_s"] = median(wall_s);
+  r["tokens_per_step"] = args.prompts * args.group * (args.prompt_len + args.completion_len);
+  r["new_tokens_per_step"] = args.prompts * args.group * args.completion_len;
+  std::printf("  grpo tiny-qwen2 r1kit    %.3f s/step (median of %d):", median(step_s), args.grpo_steps);
+  for (const auto& [name, key] : kPhases) {
+    if (phases.contains(key)) std::printf(" %s %.3f", name, phases[key].get<double>());
+  }
+  std::printf("\n");
+  return r;
+}
+
 json bench_grpo(const stdfs::path& config_path, const tokenizer::Tokenizer& tok, const stdfs::path& work,
                 const Args& args) {
   const stdfs::path dir = work / "grpo_qwen2";
@@ -297,43 +351,7 @@ json bench_grpo(const stdfs::path& config_path, const tokenizer::Tokenizer& tok,
   rl::GrpoRun run{.out_dir = dir / "out", .init_model = model_dir, .metrics = &sink, .stage = "grpo"};
   rl::run_grpo(cfg, run);
 
-  std::vector<json> rows = rows_with(dir / "metrics.jsonl", "time/rollout_s");
-  if (static_cast<int64_t>(rows.size()) != num_steps)
-    throw Error(str_cat("bench/train: grpo: expected ", num_steps, " step rows, found ", rows.size()));
-  json r, phases = json::object();
-  std::vector<double> step_s;
-  std::map<std::string, std::vector<double>> per_phase;
-  std::vector<double> wall_s;
-  for (std::size_t i = 1; i < rows.size(); ++i) {  // step 0 is warm-up
-    double sum = 0;
-    for (const auto& [key, value] : rows[i].items()) {
-      if (!key.starts_with("time/") || !value.is_number()) continue;
-      per_phase[key].push_back(value.get<double>());
-      if (std::find(std::begin(kStepPhases), std::end(kStepPhases), key) != std::end(kStepPhases))
-        sum += value.get<double>();
-    }
-    step_s.push_back(sum);
-    // Between two step rows: the step plus writing its metrics (no eval or checkpoint in between).
-    wall_s.push_back(rows[i]["time"].get<double>() - rows[i - 1]["time"].get<double>());
-    for (const char* key : {"rollout/response_length_max", "rollout/response_length_mean"}) {
-      if (rows[i].contains(key) && rows[i][key].get<double>() != static_cast<double>(args.completion_len))
-        throw Error(str_cat("bench/train: grpo step ", i, ": ", key, " ", rows[i][key].dump(), ", expected ",
-                            args.completion_len));
-    }
-  }
-  for (const auto& [key, values] : per_phase) phases[key] = median(values);
-  for (const auto& [name, key] : kPhases) r["phase_s"][name] = phases.value(key, json(nullptr));
-  r["all_phases_s"] = phases;
-  r["step_s"] = step_s;
-  r["median_step_s"] = median(step_s);
-  r["median_wall_step_s"] = median(wall_s);
-  r["tokens_per_step"] = args.prompts * args.group * args.completion_len;
-  std::printf("  grpo tiny-qwen2 r1kit    %.3f s/step (median of %d):", median(step_s), args.grpo_steps);
-  for (const auto& [name, key] : kPhases) {
-    if (phases.contains(key)) std::printf(" %s %.3f", name, phases[key].get<double>());
-  }
-  std::printf("\n");
-  return r;
+  return grpo_figures(rows_with(dir / "metrics.jsonl", "time/rollout_s"), num_steps, args);
 }
 
 json run_reference(const std::string& source_dir, const Args& args) {
@@ -361,7 +379,9 @@ int run(int argc, char** argv) {
   const tokenizer::Tokenizer tok = make_tokenizer();
   json out;
   out["bench"] = "train";
-  out["machine"] = {{"threads", at::get_num_threads()}};
+  const char* omp_wait = std::getenv("OMP_WAIT_POLICY");
+  out["machine"] = {{"cpu", cpu_model()}, {"threads", at::get_num_threads()},
+                    {"omp_wait_policy", omp_wait ? omp_wait : ""}};
   out["floor"] = {{"bf16_mm_gflops", floor.bf16_gflops}, {"fp32_mm_gflops", floor.fp32_gflops},
                   {"mem_read_gbps", floor.mem_gbps}};
   const std::string models = source_dir + "/recipes/models/";
