@@ -184,7 +184,17 @@ void Trainer::resume() {
                         progress_.extra.value("train_fingerprint", "?"), ", ", c_.train_data, " now gives ", want,
                         "); use a fresh out_dir"));
   }
+  if (progress_.step > total_steps_) {
+    throw Error(str_cat(latest->path.string(), ": the checkpoint is at step ", progress_.step,
+                        " but this run has only ", total_steps_, " steps (max_steps or epochs lowered?)"));
+  }
   if (is_main()) {
+    const int64_t saved_total = progress_.extra.value("total_steps", total_steps_);
+    if (saved_total != total_steps_) {
+      // Allowed (extending a run is legitimate), but the schedule's horizon moves: not a pure resume.
+      log::warn(run_.stage, ": the checkpoint's run had ", saved_total, " steps, this one has ", total_steps_,
+                "; the learning-rate schedule follows the new count");
+    }
     log::info(run_.stage, ": resuming from ", latest->path.string(), " (step ", progress_.step, " of ", total_steps_, ")");
     if (run_.metrics != nullptr) run_.metrics->truncate_after(run_.stage, progress_.step);
   }
