@@ -168,7 +168,11 @@ class GrpoTrainer {
 
   int64_t resume() {
     const std::optional<run::Checkpoint> latest = ckpt_.latest();
-    if (!latest) return 0;
+    if (!latest) {
+      // Rows of an attempt killed before its first checkpoint would repeat the steps run again now.
+      if (run_.metrics != nullptr && dist_->is_main()) run_.metrics->truncate_after(run_.stage, -1);
+      return 0;
+    }
     const sft::TrainProgress progress = sft::load_train_state(*latest, *policy_, *optimizer_);
     if (run_.metrics != nullptr && dist_->is_main()) run_.metrics->truncate_after(run_.stage, progress.step);
     if (progress.extra.contains("eval_before")) eval_before_ = progress.extra["eval_before"];

@@ -213,9 +213,13 @@ TEST_F(Grpo, UnscoredSamplesAreCountedAndLeftOut) {
   c.prompts_per_step = 2;
   c.num_steps = 2;
   test::TempDir out;
+  // A row left by an attempt killed before its first checkpoint is dropped, not repeated.
+  test::write_text(out / "metrics.jsonl", "{\"stage\": \"grpo\", \"step\": 1, \"stale\": 1}\n");
   std::vector<json> train;
   run(c, out.path(), &train);
+  ASSERT_EQ(train.size(), 2u);
   for (const json& row : train) {
+    EXPECT_FALSE(row.contains("stale"));
     EXPECT_EQ(row["rollout/unscored"].get<double>(), 6.0);
     EXPECT_EQ(row["train/sequences"].get<double>(), 6.0);  // the scored group alone trains
     EXPECT_EQ(row["rollout/unscored_share"].get<double>(), 0.5);
