@@ -102,12 +102,19 @@ Axis nice_axis(double lo, double hi) {
     lo -= pad;
     hi += pad;
   }
-  const double raw = (hi - lo) / 4;
+  // Halves first, here and in Plot: hi - lo overflows for values near the double limit.
+  const double raw = (hi / 2 - lo / 2) / 2;
   const double mag = std::pow(10, std::floor(std::log10(raw)));
   const double norm = raw / mag;
   const double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   Axis a{std::floor(lo / step) * step, std::ceil(hi / step) * step, {}};
-  for (double t = a.lo; t <= a.hi + step * 1e-9; t += step) a.ticks.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
+  // Ticks by index, not by accumulation: a step below the values' resolution (1e17 + 5) would never
+  // advance t; such an axis gets no ticks beyond the bound.
+  for (int i = 0; i <= 20; ++i) {
+    const double t = a.lo + i * step;
+    if (t > a.hi + step * 1e-9) break;
+    a.ticks.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
+  }
   return a;
 }
 
@@ -155,8 +162,8 @@ std::vector<MetricPoint> smoothed(const std::vector<MetricPoint>& in, double wei
 struct Plot {
   double left = 56, top = 26, width = 250, height = 140;  // pixels
   Axis x, y;
-  double px_x(double v) const { return left + (v - x.lo) / (x.hi - x.lo) * width; }
-  double px_y(double v) const { return top + height - (v - y.lo) / (y.hi - y.lo) * height; }
+  double px_x(double v) const { return left + (v / 2 - x.lo / 2) / (x.hi / 2 - x.lo / 2) * width; }
+  double px_y(double v) const { return top + height - (v / 2 - y.lo / 2) / (y.hi / 2 - y.lo / 2) * height; }
 };
 
 // The finite runs of `points` as polylines (or circles for single points), drawn with `cls`.

@@ -170,6 +170,20 @@ TEST(Report, NonFiniteValuesAreGapsAndSinglePointsAreCircles) {
   EXPECT_GT(one.y_hi, 0.25);
 }
 
+TEST(Report, ExtremeRangesStillRender) {
+  // Values past the resolution of their tick step, huge spans, tiny spans: a finished chart each.
+  for (const std::vector<MetricPoint>& points :
+       {std::vector<MetricPoint>{{0, 1e17}, {1, 1e17 + 16}}, std::vector<MetricPoint>{{0, -1e308}, {1, 1e308}},
+        std::vector<MetricPoint>{{0, 1e-300}, {1, 2e-300}}, std::vector<MetricPoint>{{1e15, 1}, {1e15 + 1, 2}}}) {
+    const std::string svg = obs::render_chart_svg("m", points, false, {});
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+    EXPECT_LT(svg.size(), 20000u);
+    EXPECT_EQ(svg.find("nan"), std::string::npos) << svg;
+    EXPECT_EQ(svg.find("inf"), std::string::npos) << svg;
+    EXPECT_EQ(parse_chart(svg, "raw").lines.size(), 1u);
+  }
+}
+
 TEST(Report, ThousandsOfPointsAreDownsampledKeepingExtremes) {
   std::vector<MetricPoint> points;
   for (int i = 0; i < 20000; ++i) points.push_back({double(i), std::cos(i * 0.01)});
