@@ -126,19 +126,25 @@ data::TasksConfig default_corpus_tasks() {
 }
 
 SftConfig default_pretrain_training() {
+  // Measured on the 2-core CPU machine (docs/training.md "Pretraining the tiny model"): 200 steps
+  // of 4096 tokens (0.8M tokens, about a quarter of the default corpus) take the held-out loss from
+  // 7.7 to about 1.5. A large rate suits a 4.5M-parameter model; clipping at 1 keeps the first
+  // steps (grad norm ~10 at init) in check.
   SftConfig t;
-  t.optimizer.lr = 2e-3;
+  t.optimizer.lr = 3e-3;
   t.optimizer.weight_decay = 0.1;
   t.optimizer.schedule.schedule = "cosine";
-  t.optimizer.schedule.warmup_steps = 20;
+  t.optimizer.schedule.warmup_steps = 10;
   t.optimizer.schedule.min_lr_ratio = 0.1;
-  t.micro_batch_tokens = 8192;
+  t.micro_batch_tokens = 4096;
   t.grad_accum = 1;
-  t.max_steps = 300;
-  t.max_seq_len = 1024;
-  t.eval_every = 100;
-  t.save_every = 50;
-  t.bf16 = true;
+  t.max_steps = 200;
+  t.max_seq_len = 1024;  // the longest generated texts (~1% of them) are cut, not dropped
+  t.eval_every = 50;
+  t.save_every = 25;
+  // fp32: bf16 autocast brought no speed on this CPU at these matrix sizes (measured), only
+  // rounding.
+  t.bf16 = false;
   t.loss_on = "all";
   return t;
 }
