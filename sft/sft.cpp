@@ -153,8 +153,8 @@ void Trainer::setup() {
   if (!c_.eval_data.empty()) eval_ = load_dataset(resolve(run_.base_dir, c_.eval_data), tokenizer, data_options);
   if (is_main()) {
     log::info(run_.stage, ": ", train_.docs.size(), " training documents (", train_.num_targets, " target tokens of ",
-              train_.num_tokens, "; ", train_.num_truncated, " truncated to ", c_.max_seq_len, ", ", train_.num_dropped,
-              " without targets dropped)");
+              train_.num_tokens, "; ", train_.num_truncated, " chats cut to ", c_.max_seq_len, " tokens, ", train_.num_split,
+              " texts split into windows, ", train_.num_dropped, " without targets dropped)");
   }
   const uint64_t seed = static_cast<uint64_t>(run_.seed) * 1000003ull + static_cast<uint64_t>(c_.seed);
   plan_ = std::make_unique<StepPlan>(train_, c_, seed, dist_.world_size());

@@ -36,7 +36,7 @@ struct SftConfig {
   int64_t epochs = 1;               // passes over the data (when max_steps is 0)
   int64_t max_steps = 0;            // optimizer steps; 0: as many as `epochs` take; > 0 overrides
                                     // epochs and cycles through the data as often as needed
-  int64_t max_seq_len = 2048;       // longer samples are cut to their first max_seq_len tokens
+  int64_t max_seq_len = 2048;       // longer chats are cut to this; longer texts split into windows
   bool shuffle = true;              // reshuffle the documents every epoch (from the seed)
   int64_t eval_every = 0;           // held-out loss every N optimizer steps (0: only at the end)
   int64_t save_every = 0;           // checkpoint every N optimizer steps (0: only at the end)
@@ -58,7 +58,7 @@ struct SftConfig {
     v.field("grad_accum", grad_accum, "micro-batches per rank per optimizer step", recipe::AtLeast{1});
     v.field("epochs", epochs, "passes over the data when max_steps is 0", recipe::AtLeast{1});
     v.field("max_steps", max_steps, "optimizer steps (0: as many as epochs take)", recipe::AtLeast{0});
-    v.field("max_seq_len", max_seq_len, "longer samples are truncated to this many tokens", recipe::AtLeast{2});
+    v.field("max_seq_len", max_seq_len, "tokens per document: longer chats are cut, longer texts split into windows", recipe::AtLeast{2});
     v.field("shuffle", shuffle, "reshuffle documents every epoch");
     v.field("eval_every", eval_every, "held-out loss every N steps (0: at the end only)", recipe::AtLeast{0});
     v.field("save_every", save_every, "checkpoint every N steps (0: at the end only)", recipe::AtLeast{0});

@@ -139,22 +139,44 @@ Dataset load_dataset(const std::filesystem::path& path, const tokenizer::Tokeniz
 
   Dataset data;
   data.fingerprint = 14695981039346656037ull;
-  for (Document& doc : encoded) {
-    if (static_cast<int64_t>(doc.ids.size()) > options.max_seq_len) {
-      doc.ids.resize(options.max_seq_len);
-      doc.loss_mask.resize(options.max_seq_len);
-      data.num_truncated += 1;
-    }
+  auto add = [&](Document doc) {
     const int64_t targets = doc.num_targets();
     if (targets == 0) {
       data.num_dropped += 1;
-      continue;
+      return;
     }
     data.num_tokens += static_cast<int64_t>(doc.ids.size());
     data.num_targets += targets;
     data.fingerprint = fnv1a(data.fingerprint, doc.ids.data(), doc.ids.size() * sizeof(int64_t));
     data.fingerprint = fnv1a(data.fingerprint, doc.loss_mask.data(), doc.loss_mask.size());
     data.docs.push_back(std::move(doc));
+  };
+  const int64_t max_len = options.max_seq_len;
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    Document& doc = encoded[i];
+    const int64_t len = static_cast<int64_t>(doc.ids.size());
+    if (len <= max_len) {
+      add(std::move(doc));
+    } else if (samples[i].is_chat) {
+      // A chat cut anywhere but its end would teach a reply without its ending: keep the head.
+      doc.ids.resize(max_len);
+      doc.loss_mask.resize(max_len);
+      data.num_truncated += 1;
+      add(std::move(doc));
+    } else {
+      // Pretraining text is split into windows of max_len overlapping by one token: each window's
+      // first token is context only (it is the previous window's last target), so every token of
+      // the text after BOS is a target exactly once.
+      data.num_split += 1;
+      for (int64_t start = 0; start + 1 < len; start += max_len - 1) {
+        const int64_t end = std::min(start + max_len, len);
+        Document part;
+        part.ids.assign(doc.ids.begin() + start, doc.ids.begin() + end);
+        part.loss_mask.assign(doc.loss_mask.begin() + start, doc.loss_mask.begin() + end);
+        part.loss_mask[0] = 0;
+        add(std::move(part));
+      }
+    }
   }
   if (data.docs.empty()) {
     throw Error(str_cat(path.string(), ": no sample with a token to train on (", samples.size(), " lines, ",

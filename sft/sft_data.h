@@ -30,14 +30,17 @@ struct Document {
 };
 
 struct DataOptions {
-  int64_t max_seq_len = 2048;         // longer documents are cut to their first max_seq_len tokens
+  // Longer chats keep their first max_seq_len tokens; longer texts are split into windows of
+  // max_seq_len tokens overlapping by one (every token still a target exactly once).
+  int64_t max_seq_len = 2048;
   bool assistant_only = true;         // "messages" samples: loss on assistant tokens only
   int num_threads = 0;                // tokenizer threads (0: hardware concurrency)
 };
 
 struct Dataset {
   std::vector<Document> docs;
-  int64_t num_truncated = 0;   // documents cut to max_seq_len
+  int64_t num_truncated = 0;   // chats cut to max_seq_len
+  int64_t num_split = 0;       // texts split into max_seq_len windows
   int64_t num_dropped = 0;     // samples left with no target token (e.g. an empty assistant reply)
   int64_t num_tokens = 0;      // tokens over all docs
   int64_t num_targets = 0;     // target tokens over all docs

@@ -70,14 +70,34 @@ TEST(SftData, TextIsBosTextEosWithEveryTokenATarget) {
   EXPECT_EQ(data.docs[1].ids, (std::vector<int64_t>{kTinyBosId, kTinyEosId}));
 }
 
-TEST(SftData, TruncatesLongDocumentsAndDropsThoseWithoutTargets) {
+TEST(SftData, LongChatsAreCutLongTextsSplitIntoOverlappingWindows) {
   const auto chats = fx::sum_chats(false);
   // The prompt alone is longer than 6 tokens: cut to 6, the chat keeps no assistant token.
-  const Dataset data = load({{{"messages", chats[0]}}, {{"text", "The cat sat on the mat."}}}, true, 6);
+  const std::string text = "The cat sat on the mat number 42. Hello there!";
+  const Dataset data = load({{{"messages", chats[0]}}, {{"text", text}}}, true, 6);
   EXPECT_EQ(data.num_dropped, 1);
-  EXPECT_EQ(data.num_truncated, 2);
-  ASSERT_EQ(data.docs.size(), 1u);
-  EXPECT_EQ(data.docs[0].ids.size(), 6u);
+  EXPECT_EQ(data.num_truncated, 1);
+  EXPECT_EQ(data.num_split, 1);
+  // Windows of <= 6 tokens overlapping by one: joined they give BOS + text + EOS again, and every
+  // token after BOS is a target exactly once.
+  std::vector<int64_t> full = {kTinyBosId};
+  for (auto id : fx::tiny_tokenizer().encode(text)) full.push_back(id);
+  full.push_back(kTinyEosId);
+  ASSERT_GT(full.size(), 12u);
+  std::vector<int64_t> joined = data.docs[0].ids;
+  int64_t targets = data.docs[0].num_targets();
+  for (size_t d = 1; d < data.docs.size(); ++d) {
+    const Document& w = data.docs[d];
+    EXPECT_LE(w.ids.size(), 6u);
+    EXPECT_GE(w.ids.size(), 2u);
+    EXPECT_EQ(w.ids.front(), joined.back());
+    EXPECT_EQ(w.loss_mask.front(), 0);
+    joined.insert(joined.end(), w.ids.begin() + 1, w.ids.end());
+    targets += w.num_targets();
+  }
+  EXPECT_EQ(joined, full);
+  EXPECT_EQ(targets, static_cast<int64_t>(full.size()) - 1);
+  EXPECT_EQ(data.num_targets, targets);
 }
 
 TEST(SftData, BadLinesAreRefusedNamingTheLine) {
