@@ -2,7 +2,8 @@
 // Supervised fine-tuning (or pretraining on a {"text"} corpus) of a Hugging Face model directory;
 // key=value pairs are SftConfig keys (`r1kit sft --schema` lists them) with YAML values, checked
 // like recipe overrides. Rerunning the same command resumes from the latest checkpoint in
-// OUT/checkpoints. Under `r1kit launch --nproc N` the ranks train data-parallel.
+// OUT/checkpoints. Under `r1kit launch --nproc N` the ranks train data-parallel. OUT/sft_config.yaml
+// records the resolved config.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -16,6 +17,8 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
 #include "core/obs/metrics.h"
 #include "core/recipe/bind.h"
 #include "core/recipe/load.h"
@@ -48,6 +51,20 @@ at::Device parse_device(const std::string& text) {
   throw Error(str_cat("--device: expected cpu, cuda or cuda:N, found '", text, "'"));
 }
 
+// OUT/sft_config.yaml holds the resolved config (defaults filled) of the last invocation; a rerun
+// that resumes with different values says which (the run continues: extending max_steps is legitimate).
+void save_resolved_config(const sft::SftConfig& config, const std::filesystem::path& out) {
+  const std::filesystem::path path = out / "sft_config.yaml";
+  const recipe::Node now = recipe::unbind(config);
+  if (std::filesystem::exists(path)) {
+    const recipe::Node saved = recipe::parse_yaml(core::read_file(path), path.string());
+    for (const std::string& change : recipe::diff(saved, now)) {
+      log::warn(path.string(), ": changed since the last run: ", change);
+    }
+  }
+  core::write_file_atomic(path, recipe::to_yaml(now));
+}
+
 void sft_command(const SftArgs& args) {
   if (args.schema) {
     std::printf("%s", recipe::schema_text<sft::SftConfig>("").c_str());
@@ -67,7 +84,10 @@ void sft_command(const SftArgs& args) {
   const at::Device device = parse_device(args.device);
   model::Dist dist = model::Dist::from_environment(model::DistConfig{}, device);
   std::unique_ptr<obs::MetricsSink> metrics;
-  if (dist.is_main()) metrics = std::make_unique<obs::MetricsSink>(std::filesystem::path(args.out) / "metrics.jsonl");
+  if (dist.is_main()) {
+    save_resolved_config(config, args.out);
+    metrics = std::make_unique<obs::MetricsSink>(std::filesystem::path(args.out) / "metrics.jsonl");
+  }
 
   sft::SftRun run;
   run.out_dir = args.out;
@@ -89,7 +109,7 @@ void add_sft_command(CLI::App& app) {
   cmd->add_option("--model", args->model, "starting model: a Hugging Face directory with its tokenizer");
   cmd->add_option("--train", args->train, "training JSONL ({\"messages\"} chats and/or {\"text\"} texts)");
   cmd->add_option("--eval", args->eval, "held-out JSONL for eval/loss");
-  cmd->add_option("--out", args->out, "output directory: checkpoints/, model/, metrics.jsonl");
+  cmd->add_option("--out", args->out, "output directory: checkpoints/, model/, metrics.jsonl, sft_config.yaml");
   cmd->add_option("--device", args->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--seed", args->seed, "run seed (combined with the seed key)");
   cmd->add_flag("--schema", args->schema, "print the keys key=value accepts, with types and defaults, and exit");
