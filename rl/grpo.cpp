@@ -80,6 +80,25 @@ struct StepData {
   internal::StepMetrics m;
 };
 
+// The accuracy reward evaluation scores with: the recipe's own `accuracy` entry's options when
+// the reward list has one (deadlines, sandbox limits), the built-in defaults otherwise.
+std::unique_ptr<rewards::Reward> eval_accuracy_reward(const recipe::Node& list) {
+  recipe::Node options;
+  std::string key = "grpo.eval.accuracy";
+  if (list.is_sequence()) {
+    for (std::size_t i = 0; i < list.items().size(); ++i) {
+      const recipe::Node& entry = list.items()[i];
+      const recipe::Node* name = entry.find("name");
+      const recipe::Node* kind = entry.find("kind");
+      if (name == nullptr || !name->is_scalar() || name->scalar() != "accuracy") continue;
+      if (kind != nullptr && kind->is_scalar() && kind->scalar() != "builtin") continue;
+      if (const recipe::Node* o = entry.find("options")) options = *o;
+      key = str_cat("grpo.rewards[", i, "].options");
+    }
+  }
+  return rewards::builtin_registry().create("accuracy", options, key, "grpo evaluation");
+}
+
 stdfs::path resolve(const stdfs::path& base, const std::string& p) {
   const stdfs::path path(p);
   return path.is_absolute() ? path : base / path;
@@ -101,7 +120,7 @@ class GrpoTrainer {
       eval_prompts_ = internal::load_prompts(resolve(run.base_dir, cfg.eval_prompts), *tok_, cfg.eval_max_prompts,
                                              "grpo.eval_prompts");
     rewards_.emplace(rewards::build_rewards(cfg.rewards, "grpo.rewards", rewards::builtin_registry(), run.base_dir));
-    eval_accuracy_ = rewards::builtin_registry().create("accuracy", recipe::Node(), "grpo.eval", "grpo evaluation");
+    eval_accuracy_ = eval_accuracy_reward(cfg.rewards);
     build_models();
   }
 
@@ -176,6 +195,7 @@ class GrpoTrainer {
     const sft::TrainProgress progress = sft::load_train_state(*latest, *policy_, *optimizer_);
     if (run_.metrics != nullptr && dist_->is_main()) run_.metrics->truncate_after(run_.stage, progress.step);
     if (progress.extra.contains("eval_before")) eval_before_ = progress.extra["eval_before"];
+    if (progress.extra.contains("eval")) eval_last_ = progress.extra["eval"];
     return progress.step;
   }
 
@@ -469,7 +489,7 @@ class GrpoTrainer {
       sft::TrainProgress progress;
       progress.step = step;
       progress.data_position = {{"step", step}};  // prompts and seeds are functions of the step
-      progress.extra = {{"eval_before", eval_before_}};
+      progress.extra = {{"eval_before", eval_before_}, {"eval", eval_last_}};
       sft::save_train_state(ckpt_, *policy_, *optimizer_, progress, run_.init_model);
     }
     if (dist_->world_size() > 1) dist_->barrier("grpo checkpoint");
