@@ -160,4 +160,26 @@ TEST(Pretrain, BindsFromARecipeAndChecksWhatTheSchemaCannot) {
   EXPECT_NE(missing.find("pretrain.corpus"), std::string::npos) << missing;
 }
 
+// The command line: --schema lists the keys; bad keys and values exit 2 naming them, before any
+// work (no output directory is created).
+TEST(Pretrain, CommandLineChecksItsKeys) {
+  const auto schema = test::run_command({test::r1kit_bin().string(), "pretrain", "--schema"});
+  ASSERT_EQ(schema.exit_code, 0) << schema.err;
+  for (const char* key : {"tokenizer.vocab_size", "tasks.num", "train.max_steps", "eval_size", "model_config"})
+    EXPECT_NE(schema.out.find(key), std::string::npos) << key;
+  test::TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"tokeniser.vocab_size=1000", "tokeniser"},
+      {"tokenizer.vocab_size=10", "tokenizer.vocab_size"},
+      {"tasks.kind=rl", "pretrain.tasks.kind"},
+      {"train.train_data=x.jsonl", "pretrain.train.train_data"},
+  };
+  for (const auto& [arg, where] : cases) {
+    const auto r = test::run_command({test::r1kit_bin().string(), "pretrain", "--out", (tmp / "out").string(), arg});
+    EXPECT_EQ(r.exit_code, 2) << arg << ": " << r.err;
+    EXPECT_NE(r.err.find(where), std::string::npos) << arg << ": " << r.err;
+  }
+  EXPECT_FALSE(stdfs::exists(tmp / "out"));
+}
+
 }  // namespace r1::sft::pretrain_test
