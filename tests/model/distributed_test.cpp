@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -30,6 +31,7 @@ namespace r1::model {
 namespace dist_test {
 
 using Clock = std::chrono::steady_clock;
+namespace stdfs = std::filesystem;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -232,7 +234,10 @@ TEST(Dist, RendezvousWithoutPeersTimesOut) {
 // what R1KIT_TEST_DIST_MODE says. Disabled: it runs only when a test starts it.
 TEST(DistributedWorker, DISABLED_Rank) {
   const char* mode = std::getenv("R1KIT_TEST_DIST_MODE");
+  const char* ready = std::getenv("R1KIT_TEST_DIST_READY");
   ASSERT_NE(mode, nullptr);
+  ASSERT_NE(ready, nullptr);
+  test::write_text(ready, "");  // loaded and about to join: the parent joins now
   Dist dist = Dist::from_environment(gloo(3.0), at::kCPU);
   const std::string m = mode;
   if (m == "exit") ::_exit(7);  // dies before the collective its peer waits in
@@ -245,13 +250,17 @@ TEST(DistributedWorker, DISABLED_Rank) {
   ::_exit(at::equal(t[0], at::full({4}, 3.0f)) ? 0 : 5);
 }
 
+// Starts this binary as rank `rank` and returns once it is about to join: the rendezvous then
+// runs within the short timeouts below even when a loaded machine takes seconds to start a process.
 pid_t spawn_rank(int rank, int world, int port, const std::string& mode) {
+  static test::TempDir markers;
+  const stdfs::path ready = markers / str_cat("ready-", port);
   std::vector<std::string> env_text;
   for (char** e = environ; *e != nullptr; ++e) env_text.emplace_back(*e);
   for (const std::string& kv :
        {"RANK=" + std::to_string(rank), "WORLD_SIZE=" + std::to_string(world),
         std::string("MASTER_ADDR=127.0.0.1"), "MASTER_PORT=" + std::to_string(port),
-        "R1KIT_TEST_DIST_MODE=" + mode}) {
+        "R1KIT_TEST_DIST_MODE=" + mode, "R1KIT_TEST_DIST_READY=" + ready.string()}) {
     env_text.push_back(kv);
   }
   std::vector<char*> envp;
@@ -267,6 +276,14 @@ pid_t spawn_rank(int rank, int world, int port, const std::string& mode) {
     ::dup2(devnull, STDOUT_FILENO);
     ::execve(exe.c_str(), argv.data(), envp.data());
     ::_exit(127);
+  }
+  const auto t0 = Clock::now();
+  while (!stdfs::exists(ready)) {
+    if (seconds_since(t0) > 120.0 || ::waitpid(pid, nullptr, WNOHANG) == pid) {
+      ADD_FAILURE() << "rank " << rank << " did not start";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return pid;
 }
