@@ -75,13 +75,16 @@ class Dist {
   // The config's timeout, in seconds.
   double timeout() const;
 
-  // In place, over all ranks, element-wise sum. Tensors on the group's device; any float dtype.
-  // Throws r1::Error on timeout or a dead peer.
+  // In place, over all ranks, element-wise sum. Tensors on the group's device, any dtype but bool
+  // (float, bf16, int64 counters, ...), any layout; the same list (shapes, dtypes, order) on every
+  // rank. The tensors of one dtype travel as one flat buffer: one collective per dtype. `what`
+  // names the call in errors. Throws r1::Error on timeout or a dead peer.
   void all_reduce_sum(std::vector<at::Tensor>& tensors, const char* what);
   // Sum of one number over ranks (fp64).
   double all_reduce_sum(double value, const char* what);
-  // In place: every rank gets root's values.
+  // In place: every rank gets root's values (flattened per dtype as above), outside autograd.
   void broadcast(std::vector<at::Tensor>& tensors, int root, const char* what);
+  // Returns once every rank has called it (or throws as above).
   void barrier(const char* what);
 
  private:
