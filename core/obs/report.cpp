@@ -379,6 +379,31 @@ void before_after(std::ostream& html, const RunMetrics& run) {
   html << "</tbody></table>";
 }
 
+// The part of a metric name before its first '/' ("" without one).
+std::string group_of(const std::string& name) {
+  const std::size_t slash = name.find('/');
+  return slash == std::string::npos ? "" : name.substr(0, slash);
+}
+
+// One grid per metric group, the groups in the order a reader wants them (interface 6's prefixes),
+// then any other group in order of first appearance; within a group, first appearance.
+void charts_by_group(std::ostream& html, const StageMetrics& s, const ReportOptions& options) {
+  std::vector<std::string> groups = {"train", "reward", "eval", "rollout", "time"};
+  for (const std::string& name : s.metric_names) {
+    if (std::find(groups.begin(), groups.end(), group_of(name)) == groups.end()) groups.push_back(group_of(name));
+  }
+  for (const std::string& group : groups) {
+    bool open = false;
+    for (const std::string& name : s.metric_names) {
+      if (group_of(name) != group) continue;
+      if (!open) html << "<h3>" << (group.empty() ? "other" : html_escape(group)) << "</h3><div class=\"grid-charts\">";
+      open = true;
+      html << render_chart_svg(name, s.series.at(name), !is_eval(name), options);
+    }
+    if (open) html << "</div>";
+  }
+}
+
 constexpr const char* kStyle =
     "body{font-family:sans-serif;margin:24px;color:#222}"
     "pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:320px}"
@@ -400,11 +425,8 @@ std::string render_report_html(std::string_view run_name, std::string_view recip
        << html_escape(run_name) << "</h1><h2>Before and after</h2>";
   before_after(html, metrics);
   for (const StageMetrics& s : metrics.stages) {
-    html << "<h2>Stage " << html_escape(s.name) << "</h2><div class=\"grid-charts\">";
-    for (const std::string& name : s.metric_names) {
-      html << render_chart_svg(name, s.series.at(name), !is_eval(name), options);
-    }
-    html << "</div>";
+    html << "<h2>Stage " << html_escape(s.name) << "</h2>";
+    charts_by_group(html, s, options);
     if (!s.evals.empty()) {
       html << "<h3>Evaluations</h3>";
       eval_table(html, s);

@@ -1,6 +1,7 @@
 // The run report (`r1kit report RUN`): a run directory's metrics.jsonl rendered as one
-// self-contained HTML page -- the run name, the resolved recipe, per stage a grid of inline-SVG line
-// charts (one per metric, step on x), the stage's eval rows as a table, and a before/after summary of
+// self-contained HTML page -- the run name, the resolved recipe, per stage grids of inline-SVG line
+// charts (one per metric, step on x, one grid per name prefix: train, reward, eval, rollout, time,
+// others), the stage's eval rows as a table, and a before/after summary of
 // every eval/* metric across stages. No scripts, no external resources; the page is written
 // atomically. Reading follows MetricsSink's format: a torn last line (no newline) is ignored.
 #pragma once

@@ -111,6 +111,12 @@ TEST(Report, GeneratedRunRendersWithChartsTablesAndSummary) {
     EXPECT_NE(html.find(title), std::string::npos) << title;
   }
   EXPECT_EQ(html.find("<title>note</title>"), std::string::npos);
+  // Grouped by prefix, train before reward before eval before rollout before time.
+  const std::size_t grpo = html.find("<h2>Stage grpo</h2>");
+  ASSERT_NE(grpo, std::string::npos);
+  EXPECT_LT(html.find("<h3>reward</h3>", grpo), html.find("<h3>eval</h3>", grpo));
+  EXPECT_LT(html.find("<h3>eval</h3>", grpo), html.find("<h3>time</h3>", grpo));
+  EXPECT_LT(html.find("<h3>train</h3>"), html.find("<h3>eval</h3>"));
   // Before/after: sft 0.1 -> 0.3, grpo 0.3 -> 0.55, and the whole run 0.1 -> 0.55 (+0.45).
   EXPECT_NE(html.find("<td>0.1 (step 0)</td><td>0.3 (step 40)</td><td>+0.2</td>"), std::string::npos);
   EXPECT_NE(html.find("<b>sft to grpo</b></td><td>0.1 (step 0)</td><td>0.55 (step 20)</td><td>+0.45</td>"),
