@@ -4,6 +4,7 @@
 // from full logits and equals the per-document losses (attention never crosses documents), and
 // the learning-rate schedule's values.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -222,6 +223,34 @@ TEST(SftLoss, PackedDocumentsEqualEachDocumentAlone) {
     EXPECT_LT((g - alone_grads[i]).abs().max().item<double>() / scale, 1e-4) << i;
     ++i;
   }
+}
+
+// bf16 autocast really runs the matmuls in bf16 (the loss moves a little), stays close to fp32, and
+// the gradients land on the fp32 master parameters in fp32.
+TEST(SftLoss, Bf16AutocastIsCloseToFp32AndKeepsFp32Gradients) {
+  fx::OneThread one_thread;
+  test::TempDir tmp;
+  auto lm = fresh_model(tmp / "model");
+  const auto chats = fx::sum_chats(false);
+  const Dataset data = load(fx::as_message_lines({chats[7], chats[8]}));
+  const PackedInput in = make_packed_input(
+      data, {{0, 1}, static_cast<int64_t>(data.docs[0].ids.size() + data.docs[1].ids.size())}, 0, at::kCPU);
+  const double fp32 = micro_batch_loss(*lm, in, 0).nll_sum.item<double>();
+  at::Tensor bf16_loss;
+  {
+    AutocastScope autocast(at::kCPU, true);
+    bf16_loss = micro_batch_loss(*lm, in, 0).nll_sum;
+  }
+  bf16_loss.backward();
+  const double bf16 = bf16_loss.item<double>();
+  EXPECT_NE(bf16, fp32);
+  EXPECT_NEAR(bf16, fp32, 1e-2 * fp32);
+  EXPECT_EQ(bf16_loss.scalar_type(), at::kFloat);
+  for (const auto& p : lm->module().parameters()) {
+    EXPECT_EQ(p.scalar_type(), at::kFloat);
+    if (p.grad().defined()) EXPECT_EQ(p.grad().scalar_type(), at::kFloat);
+  }
+  EXPECT_FALSE(at::autocast::is_autocast_enabled(at::kCPU));  // the scope restored the state
 }
 
 TEST(Schedule, WarmupThenConstantLinearCosine) {
