@@ -40,6 +40,7 @@ nlohmann::json evaluate_model(const std::filesystem::path& model_dir, const std:
   opts.pass_k = config.pass_k;
   opts.pass_temperature = config.pass_temperature;
   opts.seed = seed;
+  opts.device = device;
   std::vector<nlohmann::json> samples;
   nlohmann::json row = internal::evaluate(engine, items, opts, *accuracy, *dist, &samples);
   if (!samples_file.empty() && dist->is_main()) {

@@ -441,7 +441,7 @@ class GrpoTrainer {
   }
 
   double write_metrics(StepData& d) {
-    nlohmann::json row = d.m.finish(*dist_);
+    nlohmann::json row = d.m.finish(*dist_, run_.device);
     // Derived figures; the raw sums they come from stay out of the row.
     if (row.contains("train/advantage_sq")) {
       const double mean = row.value("train/advantage_mean", 0.0), sq = row["train/advantage_sq"].get<double>();
@@ -469,6 +469,7 @@ class GrpoTrainer {
     opts.pass_k = cfg_.pass_k;
     opts.pass_temperature = cfg_.pass_temperature;
     opts.seed = static_cast<uint64_t>(run_.seed);
+    opts.device = run_.device;
     const auto t0 = Clock::now();
     std::vector<nlohmann::json> samples;
     nlohmann::json row = internal::evaluate(*engine_, eval_prompts_, opts, *eval_accuracy_, *dist_, &samples);

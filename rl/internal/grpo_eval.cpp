@@ -24,14 +24,15 @@ struct EvalSums {
   }
 };
 
-void all_reduce(EvalSums& sums, model::Dist& dist) {
+void all_reduce(EvalSums& sums, model::Dist& dist, at::Device device) {
   if (dist.world_size() == 1) return;
   std::vector<double> values;
   for (double* f : sums.fields()) values.push_back(*f);
-  std::vector<at::Tensor> t = {at::tensor(values, at::kDouble)};
+  std::vector<at::Tensor> t = {at::tensor(values, at::kDouble).to(device)};
   dist.all_reduce_sum(t, "grpo eval sums");
+  const at::Tensor reduced = t[0].cpu();
   const std::vector<double*> fields = sums.fields();
-  for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = t[0][static_cast<int64_t>(i)].item<double>();
+  for (std::size_t i = 0; i < fields.size(); ++i) *fields[i] = reduced[static_cast<int64_t>(i)].item<double>();
 }
 
 rewards::Sample with_completion(const PromptItem& item, const std::string& text) {
@@ -137,7 +138,7 @@ nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& 
   EvalSums sums;
   score_greedy(req, engine.generate(req.greedy), accuracy, sums, samples);
   if (options.pass_k > 0) score_pass(req, engine.generate(req.sampled), options.pass_k, accuracy, sums);
-  all_reduce(sums, dist);
+  all_reduce(sums, dist, options.device);
 
   nlohmann::json out = nlohmann::json::object();
   out["eval/num_prompts"] = sums.num_prompts;

@@ -3,6 +3,8 @@
 // Internal to r1_rl.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct EvalOptions {
   int64_t pass_k = 4;             // samples per prompt for pass@k (0: off)
   double pass_temperature = 1.0;
   uint64_t seed = 0;              // pass@k samples use sample_seed(seed, 1, 0, prompt index)
+  at::Device device = at::kCPU;   // where the sums travel for the all-reduce (CUDA for NCCL)
 };
 
 // Rows (all over the whole eval set, every rank gets the same numbers):

@@ -29,7 +29,7 @@ void StepMetrics::max(const std::string& key, double value) {
 
 void StepMetrics::time(const std::string& phase, double seconds) { times_["time/" + phase + "_s"] += seconds; }
 
-nlohmann::json StepMetrics::finish(model::Dist& dist) {
+nlohmann::json StepMetrics::finish(model::Dist& dist, at::Device device) {
   // Sums and ratios in one all-reduce (std::map keeps the same order on every rank).
   std::vector<double> flat;
   for (const auto& [k, v] : sums_) flat.push_back(v);
@@ -41,11 +41,11 @@ nlohmann::json StepMetrics::finish(model::Dist& dist) {
   int64_t col = 0;
   for (const auto& [k, v] : maxes_) max_table.index_put_({dist.rank(), col++}, v);
   if (world > 1) {
-    std::vector<at::Tensor> t = {at::tensor(flat, at::kDouble), max_table};
+    std::vector<at::Tensor> t = {at::tensor(flat, at::kDouble).to(device), max_table.to(device)};
     dist.all_reduce_sum(t, "grpo step metrics");
-    const at::Tensor reduced = t[0];
+    const at::Tensor reduced = t[0].cpu();
     for (std::size_t i = 0; i < flat.size(); ++i) flat[i] = reduced[static_cast<int64_t>(i)].item<double>();
-    max_table = t[1];
+    max_table = t[1].cpu();
   }
   nlohmann::json row = nlohmann::json::object();
   std::size_t i = 0;

@@ -4,6 +4,8 @@
 // -inf max when it has nothing to add), as the reduction is positional. Internal to r1_rl.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <map>
 #include <string>
 
@@ -28,8 +30,9 @@ class StepMetrics {
   // Adds seconds to "time/<phase>_s" (this rank's clock).
   void time(const std::string& phase, double seconds);
 
-  // Reduces over `dist` (a no-op for a world of one) and returns the row.
-  nlohmann::json finish(model::Dist& dist);
+  // Reduces over `dist` (a no-op for a world of one) and returns the row. `device` is where the
+  // group's collectives take their tensors (CUDA for NCCL).
+  nlohmann::json finish(model::Dist& dist, at::Device device);
 
  private:
   std::map<std::string, double> sums_, local_, times_, maxes_;
