@@ -278,6 +278,20 @@ TEST_F(Grpo, MuPassesOverlongPenaltyAndDynamicSampling) {
   EXPECT_FALSE(train[0].contains("train/loss"));
 }
 
+TEST_F(Grpo, NonFiniteLossStopsTheStepBeforeTheUpdate) {
+  // Unscaled advantages of rewards weighted 1e300 overflow float32: the loss is not finite.
+  GrpoConfig c = small_config();
+  c.num_steps = 1;
+  c.scale_rewards = false;
+  c.rewards = recipe::parse_yaml("- {name: language, weight: 1e300, options: {open_in_prompt: true}}\n", "test");
+  test::TempDir out;
+  const std::string msg = test::error_of([&] { run(c, out.path(), nullptr); });
+  EXPECT_NE(msg.find("grpo step 1 pass 0: loss is"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("before the optimizer update"), std::string::npos) << msg;
+  EXPECT_FALSE(stdfs::exists(out / "checkpoints" / "step_00000001"));
+  EXPECT_FALSE(stdfs::exists(out / "model"));
+}
+
 TEST_F(Grpo, RefusesBadPromptsAndConfigNamingThePlace) {
   test::write_text(path("bad.jsonl"), "{\"messages\": []}\n");
   GrpoConfig c = small_config();
