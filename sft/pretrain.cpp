@@ -5,6 +5,7 @@
 #include <torch/nn/module.h>
 
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "core/error.h"
@@ -37,6 +38,7 @@ json setup_record(const PretrainConfig& c) {
   return json{{"corpus", c.corpus},
               {"tasks", c.corpus.empty() ? recipe::to_yaml(recipe::unbind(c.tasks)) : ""},
               {"eval_size", c.corpus.empty() ? c.eval_size : 0},
+              {"chat_share", c.corpus.empty() ? c.chat_share : 0.0},
               {"model_config", c.model_config},
               {"tokenizer", recipe::to_yaml(recipe::unbind(c.tokenizer))},
               {"seed", c.seed}};
@@ -60,10 +62,44 @@ void check_or_record_setup(const PretrainConfig& c, const stdfs::path& out_dir) 
                         changed, "); use a fresh --out directory or restore the recorded settings"));
 }
 
-void generate_corpus_file(data::TasksConfig tasks, const stdfs::path& path) {
+// `tasks` (kind pretrain) with a `chat_share` of the lines replaced by chat-layout texts of sft
+// lines (a second generation, seeded apart), interleaved evenly so any prefix of the file (the
+// tokenizer's max_texts) has both kinds.
+std::vector<json> corpus_lines(const data::TasksConfig& tasks, double chat_share) {
+  const int64_t num_chat = std::llround(static_cast<double>(tasks.num) * chat_share);
+  std::vector<json> plain, chat;
+  if (tasks.num - num_chat > 0) {
+    data::TasksConfig t = tasks;
+    t.num = tasks.num - num_chat;
+    plain = data::generate_tasks(t);
+  }
+  if (num_chat > 0) {
+    data::TasksConfig t = tasks;
+    t.kind = "sft";
+    t.num = num_chat;
+    t.seed = tasks.seed + 1000003;  // other problems than the plain texts' draw
+    for (json& line : data::generate_tasks(t)) {
+      json out = {{"text", chat_layout_text(line["messages"])}};
+      for (const char* key : {"id", "task", "language", "split"}) out[key] = line[key];
+      chat.push_back(std::move(out));
+    }
+  }
+  std::vector<json> lines;
+  lines.reserve(plain.size() + chat.size());
+  std::size_t p = 0, q = 0;
+  for (int64_t i = 0; i < tasks.num; ++i) {
+    // Line i is a chat when the running chat quota steps up at i.
+    const bool is_chat = std::llround((i + 1) * chat_share) > std::llround(i * chat_share);
+    if ((is_chat && q < chat.size()) || p == plain.size()) lines.push_back(std::move(chat[q++]));
+    else lines.push_back(std::move(plain[p++]));
+  }
+  return lines;
+}
+
+void generate_corpus_file(const data::TasksConfig& tasks, double chat_share, const stdfs::path& path) {
   if (stdfs::exists(path)) return;  // written atomically: present means complete
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<json> lines = data::generate_tasks(tasks);
+  const std::vector<json> lines = corpus_lines(tasks, chat_share);
   data::write_jsonl(path, lines);
   log::info("pretrain: generated ", lines.size(), " ", tasks.split, " texts in ",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), " s -> ",
@@ -80,12 +116,12 @@ CorpusFiles prepare_corpus(const PretrainConfig& c, const PretrainRun& run) {
   }
   CorpusFiles files{run.out_dir / "corpus/train.jsonl", {}};
   data::TasksConfig tasks = c.tasks;
-  generate_corpus_file(tasks, files.train);
+  generate_corpus_file(tasks, c.chat_share, files.train);
   if (c.eval_size > 0) {
     files.eval = run.out_dir / "corpus/eval.jsonl";
     tasks.split = "heldout";
     tasks.num = c.eval_size;
-    generate_corpus_file(tasks, files.eval);
+    generate_corpus_file(tasks, c.chat_share, files.eval);
   }
   return files;
 }
@@ -116,6 +152,19 @@ int64_t count_parameters(const stdfs::path& model_dir) {
 }
 
 }  // namespace
+
+std::string chat_layout_text(const nlohmann::json& messages) {
+  std::string out;
+  for (const json& m : messages) {
+    const std::string role = m.at("role").get<std::string>();
+    const std::string content = m.at("content").get<std::string>();
+    if (role == "user") out += std::string(kTinyUserToken) + content;
+    else if (role == "assistant") out += std::string(kTinyAssistantToken) + content;
+    else if (role == "system") out += content;
+    else throw Error(str_cat("chat_layout_text: unknown role \"", role, "\""));
+  }
+  return out;
+}
 
 data::TasksConfig default_corpus_tasks() {
   data::TasksConfig t;

@@ -42,6 +42,12 @@ struct PretrainConfig {
   // training corpus), for eval/loss; 0: no held-out loss. Ignored with `corpus`. 128 texts (~18k
   // tokens) measure the loss to about 0.01 in a few seconds.
   int64_t eval_size = 128;
+  // Share of the corpus (and held-out) texts written in the chat layout, "<|User|>prompt
+  // <|Assistant|><think>...</think>\n\nsummary", from sft-kind lines: with the BOS and EOS the
+  // trainer adds to a text these are token for token what the chat template renders, so the base
+  // model has seen its markers (R1-Zero-style GRPO prompts the base through the template) while
+  // most of the corpus stays plain text. 0: plain text only.
+  double chat_share = 0.3;
   // A config.json for the model; empty: the built-in tiny DeepSeek-V3 (recipes/models/
   // tiny_deepseek_v3.json). Its vocab_size and pad/bos/eos ids are replaced by the tokenizer's.
   std::string model_config;
@@ -58,6 +64,8 @@ struct PretrainConfig {
     v.field("corpus", corpus, "JSONL of {\"text\"} lines to pretrain on (empty: generate one)");
     v.field("tasks", tasks, "corpus generator settings (kind pretrain)");
     v.field("eval_size", eval_size, "held-out texts for eval/loss (0: none)", recipe::AtLeast{0});
+    v.field("chat_share", chat_share, "share of corpus texts in the chat template's layout", recipe::AtLeast{0},
+            recipe::AtMost{1});
     v.field("model_config", model_config, "model config.json (empty: built-in tiny DeepSeek-V3)");
     v.field("tokenizer", tokenizer, "sentencepiece tokenizer trained on the corpus");
     v.field("train", train, "training loop settings (sft); train_data/eval_data are filled in");
@@ -75,6 +83,12 @@ struct PretrainRun {
   at::Device device = at::kCPU;
   std::filesystem::path base_dir = ".";
 };
+
+// An sft line's messages in the tiny chat template's layout without BOS and EOS (system content
+// as is, "<|User|>" + content, "<|Assistant|>" + content): as a {"text"} sample, which the trainer
+// wraps in BOS ... EOS, it encodes to the same ids as Tokenizer::encode_chat(messages) (tested).
+// Throws r1::Error for another role.
+std::string chat_layout_text(const nlohmann::json& messages);
 
 // Checks what the schema cannot: tasks.kind "pretrain" and split "train", empty
 // train.train_data / train.eval_data. Throws r1::Error "<where>.<key>: expected ..., found ...".

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/data/tasks.h"
 #include "core/hf/config.h"
 #include "core/obs/metrics.h"
 #include "core/recipe/bind.h"
@@ -95,6 +96,16 @@ TEST(Pretrain, ShortRunLowersTheLossAndTheModelLoadsEverywhere) {
   const auto chat = tok.encode_chat(nlohmann::ordered_json::parse(R"([{"role":"user","content":"What is 2 + 2?"}])"), true);
   EXPECT_EQ(chat.ids.back(), *tok.token_to_id(kTinyAssistantToken));
 
+  // The default chat_share (0.3) of the corpus is in the chat layout.
+  int num_texts = 0, num_chats = 0;
+  for (const std::string& line : test::split(test::read_text(tmp / "out/corpus/train.jsonl"), '\n')) {
+    if (line.empty()) continue;
+    ++num_texts;
+    num_chats += json::parse(line)["text"].get<std::string>().rfind("<|User|>", 0) == 0;
+  }
+  EXPECT_EQ(num_texts, 300);
+  EXPECT_EQ(num_chats, 90);
+
   // Metrics rows carry the pretrain stage and the training loss.
   int num_loss_rows = 0;
   for (const std::string& line : test::split(test::read_text(tmp / "out/metrics.jsonl"), '\n')) {
@@ -158,6 +169,32 @@ TEST(Pretrain, BindsFromARecipeAndChecksWhatTheSchemaCannot) {
   run.out_dir = tmp / "out";
   const std::string missing = test::error_of([&] { (void)run_pretrain(bad, run); });
   EXPECT_NE(missing.find("pretrain.corpus"), std::string::npos) << missing;
+}
+
+// A chat-layout corpus text, wrapped in BOS ... EOS as the trainer wraps {"text"} samples, is the
+// chat template's encoding of the same messages, id for id.
+TEST(Pretrain, ChatLayoutTextEncodesLikeTheTemplate) {
+  TinyTokenizerConfig tc;
+  tc.vocab_size = 700;
+  const tokenizer::Tokenizer tok = train_tiny_tokenizer(pretrain_fixtures::corpus(5, 3000), tc);
+  data::TasksConfig tasks;
+  tasks.kind = "sft";
+  tasks.num = 40;
+  int num_checked = 0;
+  for (const json& line : data::generate_tasks(tasks)) {
+    std::vector<tokenizer::TokenId> ids = {kTinyBosId};
+    for (tokenizer::TokenId id : tok.encode(chat_layout_text(line["messages"]))) ids.push_back(id);
+    ids.push_back(kTinyEosId);
+    const auto chat = tok.encode_chat(nlohmann::ordered_json(line["messages"]), false);
+    ASSERT_EQ(ids, chat.ids) << line.dump();
+    ++num_checked;
+  }
+  EXPECT_EQ(num_checked, 40);
+  const json system_first = json::parse(R"([{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}])");
+  EXPECT_EQ(chat_layout_text(system_first), "Be brief.<|User|>hi");
+  EXPECT_NE(test::error_of([] { (void)chat_layout_text(json::parse(R"([{"role":"tool","content":"x"}])")); })
+                .find("unknown role"),
+            std::string::npos);
 }
 
 // The command line: --schema lists the keys; bad keys and values exit 2 naming them, before any
