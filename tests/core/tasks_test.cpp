@@ -290,10 +290,16 @@ TEST(Tasks, WeightsAndOperations) {
 TEST(Tasks, UniqueSetsAndExhaustion) {
   TasksConfig c = config("rl", 300, 4, "heldout");
   c.tasks = {"arithmetic"};
+  c.difficulty_min = 2;  // difficulty 1 (single digits) has only about 30 held-out problems
   c.unique = true;
   std::set<std::string> seen;
   for (const json& line : generate_tasks(c))
     EXPECT_TRUE(seen.insert(line["language"].get<std::string>() + "|" + line["problem"].get<std::string>()).second);
+  c.difficulty_min = 1;
+  c.difficulty_max = 1;
+  c.num = 61;  // single-digit arithmetic: 3 x 100 problems, 10% held out, 2 languages: about 60 lines
+  EXPECT_NE(test::error_of([&] { generate_tasks(c); }).find("unique"), std::string::npos);
+  c.num = 300;
   c.tasks = {"chat"};  // 38 entries, about 4 held out, 2 languages: far fewer than 300
   const std::string message = test::error_of([&] { generate_tasks(c); });
   EXPECT_NE(message.find("unique"), std::string::npos) << message;
