@@ -161,7 +161,7 @@ TEST(Runner, ChangedRecipeIsRefusedUnlessForced) {
 TEST(Runner, StopsBeforeAPlannedKindAndSaysSo) {
   test::TempDir tmp;
   const ResolvedRecipe r = recipe_in(
-      tmp, "  a: {kind: count, steps: 2}\n  rl: {kind: grpo}\n  c: {kind: count, steps: 2}\n"
+      tmp, "  a: {kind: count, steps: 2}\n  rs: {kind: reject}\n  c: {kind: count, steps: 2}\n"
            "  d: {kind: distill}\n");
   std::vector<StageReport> reports = run_recipe(r, test_registry(), {});
   EXPECT_EQ(reports[0].outcome, StageOutcome::kRan);
