@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "core/error.h"
 #include "core/obs/metrics.h"
 #include "core/recipe/bind.h"
@@ -34,18 +35,6 @@ struct GrpoArgs {
   std::vector<std::string> overrides;
 };
 
-at::Device grpo_device(const std::string& text) {
-  if (text == "cpu") return at::kCPU;
-  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
-    try {
-      return at::Device(text);
-    } catch (const c10::Error&) {
-      // Rethrown as a user error below with the accepted forms.
-    }
-  }
-  throw Error(str_cat("--device: expected cpu, cuda or cuda:N, found '", text, "'"));
-}
-
 void grpo_command(const GrpoArgs& args) {
   if (args.schema) {
     std::printf("%s", recipe::schema_text<rl::GrpoConfig>("").c_str());
@@ -62,7 +51,7 @@ void grpo_command(const GrpoArgs& args) {
     root.set("eval_prompts", recipe::Node::string(std::filesystem::absolute(args.eval).string(), {"--eval", 0, 0}));
   const rl::GrpoConfig config = recipe::bind<rl::GrpoConfig>(root, "");
 
-  const at::Device device = grpo_device(args.device);
+  const at::Device device = parse_device(args.device);
   model::Dist dist = model::Dist::from_environment(model::DistConfig{}, device);
   std::unique_ptr<obs::MetricsSink> metrics;
   if (dist.is_main()) metrics = std::make_unique<obs::MetricsSink>(std::filesystem::path(args.out) / "metrics.jsonl");

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "core/error.h"
 #include "core/obs/metrics.h"
 #include "core/recipe/bind.h"
@@ -33,18 +34,6 @@ struct PretrainArgs {
   std::vector<std::string> overrides;
 };
 
-at::Device pretrain_device(const std::string& text) {
-  if (text == "cpu") return at::kCPU;
-  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
-    try {
-      return at::Device(text);
-    } catch (const c10::Error&) {
-      // Rethrown as a user error below with the accepted forms.
-    }
-  }
-  throw Error(str_cat("--device: expected cpu, cuda or cuda:N, found '", text, "'"));
-}
-
 void pretrain_command(const PretrainArgs& args) {
   if (args.schema) {
     std::printf("%s", recipe::schema_text<sft::PretrainConfig>("").c_str());
@@ -57,7 +46,7 @@ void pretrain_command(const PretrainArgs& args) {
   const sft::PretrainConfig config = recipe::bind<sft::PretrainConfig>(root, "");
   sft::validate(config, "pretrain");
 
-  const at::Device device = pretrain_device(args.device);
+  const at::Device device = parse_device(args.device);
   model::Dist dist = model::Dist::from_environment(model::DistConfig{}, device);
   std::unique_ptr<obs::MetricsSink> metrics;
   if (dist.is_main()) metrics = std::make_unique<obs::MetricsSink>(std::filesystem::path(args.out) / "metrics.jsonl");

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -38,18 +39,6 @@ struct SftArgs {
   bool schema = false;
   std::vector<std::string> overrides;
 };
-
-at::Device parse_device(const std::string& text) {
-  if (text == "cpu") return at::kCPU;
-  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
-    try {
-      return at::Device(text);
-    } catch (const c10::Error&) {
-      // Rethrown as a user error below with the accepted forms.
-    }
-  }
-  throw Error(str_cat("--device: expected cpu, cuda or cuda:N, found '", text, "'"));
-}
 
 // OUT/sft_config.yaml holds the resolved config (defaults filled) of the last invocation; a rerun
 // that resumes with different values says which (the run continues: extending max_steps is legitimate).
