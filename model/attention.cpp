@@ -4,6 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "core/error.h"
 
 namespace r1::model {
@@ -42,18 +45,90 @@ at::Tensor causal_attention(const at::Tensor& q_LHK, const at::Tensor& k_LGK, co
   return out.squeeze(0).transpose(0, 1);
 }
 
+namespace {
+
+// Sequences of one padded attention call: their indices into the batch and the padded length.
+struct LengthGroup {
+  std::vector<int64_t> seqs;
+  int64_t padded_len = 0;
+};
+
+// Groups the sequences (longest first) so that each group pads to its longest member with at most
+// ~25% padding: sequences of equal length (a GRPO batch's samples, fixed-length windows) share one
+// call without any, and a packed micro-batch of mixed lengths needs a few calls instead of one per
+// sequence.
+std::vector<LengthGroup> group_by_length(const ForwardBatch& batch) {
+  std::vector<int64_t> order(batch.num_sequences());
+  for (int64_t s = 0; s < batch.num_sequences(); ++s) order[s] = s;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return batch.seq_len(a) > batch.seq_len(b); });
+  std::vector<LengthGroup> groups;
+  int64_t valid = 0;
+  for (const int64_t s : order) {
+    const int64_t len = batch.seq_len(s);
+    if (groups.empty() || 4 * (groups.back().padded_len * (static_cast<int64_t>(groups.back().seqs.size()) + 1)) >
+                              5 * (valid + len)) {
+      groups.push_back({{}, len});
+      valid = 0;
+    }
+    groups.back().seqs.push_back(s);
+    valid += len;
+  }
+  return groups;
+}
+
+}  // namespace
+
 at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_TGK, const at::Tensor& v_TGK,
                                    double scale, const ForwardBatch& batch) {
   const int64_t num_seqs = batch.num_sequences();
   if (num_seqs == 1) return causal_attention(q_THK, k_TGK, v_TGK, scale);
+  const int64_t num_heads = q_THK.size(1), num_kv_heads = k_TGK.size(1);
+  R1_CHECK(num_heads % num_kv_heads == 0 && q_THK.size(0) == batch.num_tokens() &&
+               k_TGK.size(0) == batch.num_tokens() && v_TGK.size(0) == batch.num_tokens(),
+           "q ", q_THK.sizes(), " k ", k_TGK.sizes(), " v ", v_TGK.sizes(), " for ", batch.num_tokens(), " tokens");
+  // One scaled_dot_product_attention call per group of similar lengths, over [B, H, L, K] gathered
+  // with right padding. Exact for the valid rows: with is_causal a valid query sees only keys at or
+  // before it, all of its own sequence; the padded rows (gathered from token 0) are computed and
+  // dropped, and since nothing reads them their gradient is zero and their keys receive none.
+  // enable_gqa reads the shared key/value heads in place instead of expanding them per query head.
+  const at::TensorOptions index_opts = at::TensorOptions().dtype(at::kLong);
   std::vector<at::Tensor> outs;
-  outs.reserve(num_seqs);
-  for (int64_t s = 0; s < num_seqs; ++s) {
-    const int64_t start = batch.cu_seqlens[s], len = batch.seq_len(s);
-    outs.push_back(causal_attention(q_THK.narrow(0, start, len), k_TGK.narrow(0, start, len),
-                                    v_TGK.narrow(0, start, len), scale));
+  std::vector<int64_t> out_order;  // token ids of the concatenated outputs
+  out_order.reserve(batch.num_tokens());
+  for (const LengthGroup& group : group_by_length(batch)) {
+    const int64_t b = static_cast<int64_t>(group.seqs.size()), len = group.padded_len;
+    std::vector<int64_t> gather(b * len, 0), keep;
+    keep.reserve(b * len);
+    for (int64_t i = 0; i < b; ++i) {
+      const int64_t s = group.seqs[i], start = batch.cu_seqlens[s], n = batch.seq_len(s);
+      for (int64_t j = 0; j < n; ++j) {
+        gather[i * len + j] = start + j;
+        keep.push_back(i * len + j);
+        out_order.push_back(start + j);
+      }
+    }
+    const bool padded = static_cast<int64_t>(keep.size()) != b * len;
+    const bool contiguous = !padded && b * len == batch.num_tokens() &&
+                            std::is_sorted(gather.begin(), gather.end());
+    auto to_bhlk = [&](const at::Tensor& x_TNK) {
+      const at::Tensor rows = contiguous ? x_TNK
+                                         : x_TNK.index_select(0, at::tensor(gather, index_opts).to(x_TNK.device()));
+      return rows.view({b, len, x_TNK.size(1), x_TNK.size(2)}).transpose(1, 2);
+    };
+    const at::Tensor o_BHLV =
+        at::scaled_dot_product_attention(to_bhlk(q_THK), to_bhlk(k_TGK), to_bhlk(v_TGK), {}, 0.0,
+                                         /*is_causal=*/true, scale, /*enable_gqa=*/num_heads != num_kv_heads);
+    at::Tensor o_RHV = o_BHLV.transpose(1, 2).reshape({b * len, num_heads, o_BHLV.size(-1)});
+    if (padded) o_RHV = o_RHV.index_select(0, at::tensor(keep, index_opts).to(o_RHV.device()));
+    if (contiguous) return o_RHV;
+    outs.push_back(std::move(o_RHV));
   }
-  return at::cat(outs, 0);
+  // Back to the batch's token order.
+  std::vector<int64_t> inverse(out_order.size());
+  for (std::size_t i = 0; i < out_order.size(); ++i) inverse[out_order[i]] = static_cast<int64_t>(i);
+  const at::Tensor out = outs.size() == 1 ? outs[0] : at::cat(outs, 0);
+  return out.index_select(0, at::tensor(inverse, index_opts).to(out.device()));
 }
 
 at::Tensor DenseKvCache::attend(int64_t layer_idx, const at::Tensor& q_THK, const at::Tensor& k_TGK,

@@ -1,9 +1,11 @@
 // The models' numerics on the tiny configs of all three architectures: cached decoding equals the
 // full forward (fp32, 1e-5), alone and batched with other sequences; a packed forward equals
 // separate forwards; gradients agree with float64 central differences; MTP's shifting respects
-// document boundaries; parameter names are the Hugging Face names.
+// document boundaries; parameter names are the Hugging Face names; batched varlen attention equals
+// per-sequence attention.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/module.h>
 
 #include <set>
@@ -187,6 +189,45 @@ TEST(ModelNames, AreTheHuggingFaceNames) {
   EXPECT_EQ(aliases[0].first, "model.layers.4.embed_tokens.weight");
   EXPECT_EQ(aliases[1].first, "model.layers.4.shared_head.head.weight");
   EXPECT_EQ(aliases[1].second, "lm_head.weight");
+}
+
+// varlen_causal_attention batches sequences of similar length into padded calls; it must equal one
+// causal_attention per sequence, values and gradients, in float64: equal lengths (one call, no
+// copy), mixed lengths (padded groups, reordered), a single token, grouped-query heads and MLA's
+// wider keys than values.
+TEST(VarlenAttention, EqualsPerSequenceAttentionWithGradients) {
+  struct Case {
+    std::vector<int64_t> lens;
+    int64_t heads, kv_heads, k_dim, v_dim;
+  };
+  const Case cases[] = {{{9, 9, 9, 9}, 6, 2, 8, 8},
+                        {{7, 1, 11, 4, 10, 9, 3, 11}, 6, 2, 8, 8},
+                        {{5, 13, 12, 2}, 4, 4, 12, 6},
+                        {{1, 1}, 2, 1, 4, 4}};
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(31);
+  for (const Case& c : cases) {
+    int64_t total = 0;
+    for (const int64_t len : c.lens) total += len;
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    const at::Tensor q = at::randn({total, c.heads, c.k_dim}, gen, opts).requires_grad_();
+    const at::Tensor k = at::randn({total, c.kv_heads, c.k_dim}, gen, opts).requires_grad_();
+    const at::Tensor v = at::randn({total, c.kv_heads, c.v_dim}, gen, opts).requires_grad_();
+    const at::Tensor upstream = at::randn({total, c.heads, c.v_dim}, gen, opts);
+    const double scale = 0.3;
+
+    const at::Tensor batched = varlen_causal_attention(q, k, v, scale, packed_batch(c.lens));
+    const std::vector<at::Tensor> grads = torch::autograd::grad({(batched * upstream).sum()}, {q, k, v});
+    std::vector<at::Tensor> outs;
+    for (int64_t start = 0; const int64_t len : c.lens) {
+      outs.push_back(causal_attention(q.narrow(0, start, len), k.narrow(0, start, len), v.narrow(0, start, len), scale));
+      start += len;
+    }
+    const at::Tensor reference = at::cat(outs);
+    const std::vector<at::Tensor> ref_grads = torch::autograd::grad({(reference * upstream).sum()}, {q, k, v});
+    ASSERT_EQ(batched.sizes(), reference.sizes());
+    EXPECT_LE(max_abs_diff(batched, reference), 1e-12) << c.lens.size() << " sequences";
+    for (int i = 0; i < 3; ++i) EXPECT_LE(max_abs_diff(grads[i], ref_grads[i]), 1e-12) << "gradient " << i;
+  }
 }
 
 TEST(Mtp, RowsPredictTwoAheadWithinTheirDocument) {
