@@ -1,6 +1,7 @@
 // The FP8 CUDA kernels of rollout/kernels/fp8.h (issue 9), behind raw-pointer entry points: no
 // LibTorch and no CUDA headers here, so plain C++ (and C++17 nvcc) can include it. Each kernel equals
-// its CPU reference in fp8.h bit for bit (tests/rollout/fp8_cuda_test.cpp checks that).
+// its CPU reference in fp8.h bit for bit (tests/rollout/*_cuda_test.cpp check that), except the
+// tensor-core GEMM, which sums in the tensor cores' order and precision (see below).
 // Contract of every launcher: pointers are device pointers (or managed memory) laid out as fp8.h
 // states; `stream` is a cudaStream_t passed as void* (nullptr: the legacy default stream); the launch
 // is asynchronous on that stream. Returns the cudaError_t of the launch as an int (0 = cudaSuccess)
@@ -69,5 +70,46 @@ int permute_rows_cuda(const int64_t* slot_of_row, int64_t num_tokens, int64_t to
 // fp32 (no FMA, no atomics): bit for bit the reference's, which is built without FMA contraction.
 int unpermute_combine_cuda(const int64_t* row_of_slot, int64_t num_tokens, int64_t top_k, int64_t n_dim,
                            const float* y_RN, const float* weights_Tk, float* out_TN, void* stream);
+
+// The FP8 GEMMs of fp8.h on the GPU (fp8_gemm.cu): out = per 128-wide K tile j, the fp32 dot of the
+// decoded codes, times a_scales[r, j] * w_scales[n / 128, j], summed over j in fp32 (the promotion
+// every 128 of K of DeepSeek-V3 / DeepGEMM). Two kernels behind each launcher:
+//   kWgmma  Hopper tensor cores (sm_90a only): TMA loads 128x128-byte tiles of A and W into shared
+//           memory, wgmma m64n128k32 e4m3 accumulates one K tile, which is then scaled and added to
+//           fp32 registers. The tensor cores sum a tile in their own order and precision, so results
+//           match the reference within ~1e-3 relative, not bit for bit. Requires: a device of compute
+//           capability 9.0 (otherwise cudaErrorNoKernelImageForDevice) and a build whose
+//           R1KIT_CUDA_ARCHS includes 90a (otherwise the kernel traps: cudaErrorLaunchFailure);
+//           K % 16 == 0 and a, w 16-byte aligned (the copy engine's rules); num_experts <= 1024;
+//           rows < 2^31. Otherwise cudaErrorInvalidValue and nothing launched.
+//   kSimple CUDA cores, one thread per output element, the reference's arithmetic in its order
+//           (partial sums in column order, then total += partial * (a_scale * w_scale), each step
+//           rounded to fp32): equal to fp8_gemm_ref / grouped_gemm_ref bit for bit. Slow; it is the
+//           yardstick that localizes a fault when kWgmma disagrees on a GPU. No limits beyond the
+//           grid's (rows * N < 2^39).
+// Both: out is fully written (K == 0 gives zeros); rows == 0 or N == 0 launch nothing.
+enum class Fp8GemmKernel { kWgmma, kSimple };
+
+struct Fp8GemmCudaArgs {
+  const uint8_t* a = nullptr;         // [rows, K] activation codes (grouped: permuted, rows by expert)
+  const float* a_scales = nullptr;    // [rows, KT]
+  const uint8_t* w = nullptr;         // dense: [N, K]; grouped: [E, N, K] weight codes
+  const float* w_scales = nullptr;    // dense: [NT, KT]; grouped: [E, NT, KT]
+  const int64_t* offsets = nullptr;   // grouped only: device [E + 1], permute_by_expert_cuda's offsets
+  int64_t num_experts = 1;            // grouped only: E
+  int64_t rows = 0;                   // dense: T; grouped: R
+  int64_t n = 0;                      // N
+  int64_t k = 0;                      // K
+  void* out = nullptr;                // [rows, N] fp32, or bf16 bits (nearest even) when out_bf16
+  bool out_bf16 = false;
+};
+
+// fp8_gemm_ref on the GPU: a [T, K] times w [N, K] -> out [T, N]. offsets and num_experts are ignored.
+int fp8_gemm_cuda(const Fp8GemmCudaArgs& args, Fp8GemmKernel kernel, void* stream);
+
+// grouped_gemm_ref on the GPU: rows offsets[e] .. offsets[e + 1] - 1 of a times expert e's [N, K]
+// weights. Requires: offsets nondecreasing from 0 to rows (not checked on the device: the torch
+// wrapper validates them). Empty experts cost nothing; a row is written only by its own expert.
+int grouped_gemm_cuda(const Fp8GemmCudaArgs& args, Fp8GemmKernel kernel, void* stream);
 
 }  // namespace r1::rollout::kernels
