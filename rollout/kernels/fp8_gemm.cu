@@ -196,7 +196,6 @@ __device__ __forceinline__ void fence_registers(float (&d)[64]) {
 #pragma unroll
   for (int i = 0; i < 64; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
-#endif  // R1_FP8_WGMMA
 
 // ---- kWgmma: the kernel -----------------------------------------------------------------------
 
@@ -253,6 +252,7 @@ __device__ void count_m_tiles(const GemmArgs& p, int* m_start) {
   }
   if (lane == 31) m_start[p.num_experts] = inclusive;
 }
+#endif  // R1_FP8_WGMMA
 
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_w,
