@@ -77,11 +77,12 @@ int unpermute_combine_cuda(const int64_t* row_of_slot, int64_t num_tokens, int64
 //   kWgmma  Hopper tensor cores (sm_90a only): TMA loads 128x128-byte tiles of A and W into shared
 //           memory, wgmma m64n128k32 e4m3 accumulates one K tile, which is then scaled and added to
 //           fp32 registers. The tensor cores sum a tile in their own order and precision, so results
-//           match the reference within ~1e-3 relative, not bit for bit. Requires: a device of compute
+//           differ from the reference by rounding, not bit for bit (the tests require <= 1e-2 of
+//           sum_k |a_k w_k| against float64; ~1e-3 is expected). Requires: a device of compute
 //           capability 9.0 (otherwise cudaErrorNoKernelImageForDevice) and a build whose
 //           R1KIT_CUDA_ARCHS includes 90a (otherwise the kernel traps: cudaErrorLaunchFailure);
 //           K % 16 == 0 and a, w 16-byte aligned (the copy engine's rules); num_experts <= 1024;
-//           rows < 2^31. Otherwise cudaErrorInvalidValue and nothing launched.
+//           rows, N < 2^31. Otherwise cudaErrorInvalidValue and nothing launched.
 //   kSimple CUDA cores, one thread per output element, the reference's arithmetic in its order
 //           (partial sums in column order, then total += partial * (a_scale * w_scale), each step
 //           rounded to fp32): equal to fp8_gemm_ref / grouped_gemm_ref bit for bit. Slow; it is the
