@@ -12,6 +12,7 @@
 // Every model starts from init_weights on a tokenizer trained here on generated text (no download).
 //   usage: bench/train [--sft-steps N] [--grpo-steps N] [--prompts P] [--group G] [--prompt-len LP]
 //                      [--completion-len LC] [--no-reference] [--only sft|grpo]
+//                      [--grpo-bf16 0|1] [--grpo-micro-tokens N]
 // Prints a table, then one JSON line whose grpo_step_speedup_vs_trl is TRL's median step seconds
 // over r1kit's. Never asserts on time; fails when a run does not do the work asked (completion
 // lengths, steps, a loss that is not finite).
@@ -60,6 +61,10 @@ struct Args {
   int64_t completion_len = 160;
   bool reference = true;
   std::string only;  // "", "sft" or "grpo"
+  // The r1kit GRPO trainer's settings (rl::GrpoConfig bf16, micro_batch_tokens); the defaults
+  // are the trainer's.
+  bool grpo_bf16 = rl::GrpoConfig{}.bf16;
+  int64_t grpo_micro_tokens = rl::GrpoConfig{}.micro_batch_tokens;
 };
 
 Args parse(int argc, char** argv) {
@@ -75,10 +80,12 @@ Args parse(int argc, char** argv) {
     else if (s == "--completion-len" && has_value) a.completion_len = std::atoll(argv[++i]);
     else if (s == "--no-reference") a.reference = false;
     else if (s == "--only" && has_value) a.only = argv[++i];
+    else if (s == "--grpo-bf16" && has_value) a.grpo_bf16 = std::string(argv[++i]) == "1";
+    else if (s == "--grpo-micro-tokens" && has_value) a.grpo_micro_tokens = std::atoll(argv[++i]);
     else throw Error(str_cat("bench/train: unknown argument ", s, " (see the usage in bench/train.cpp)"));
   }
   if (a.sft_steps < 2 || a.grpo_steps < 1 || a.prompts < 1 || a.group < 2 || a.prompt_len < 8 ||
-      a.completion_len < 1 || (a.only != "" && a.only != "sft" && a.only != "grpo")) {
+      a.completion_len < 1 || a.grpo_micro_tokens < 1 || (a.only != "" && a.only != "sft" && a.only != "grpo")) {
     throw Error("bench/train: expected --sft-steps >= 2, --grpo-steps >= 1, --group >= 2, --prompt-len >= 8, "
                 "--only sft|grpo");
   }
@@ -321,6 +328,8 @@ json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& 
   r["median_wall_step_s"] = median(wall_s);
   r["tokens_per_step"] = args.prompts * args.group * (args.prompt_len + args.completion_len);
   r["new_tokens_per_step"] = args.prompts * args.group * args.completion_len;
+  r["bf16"] = args.grpo_bf16;
+  r["micro_batch_tokens"] = args.grpo_micro_tokens;
   std::printf("  grpo tiny-qwen2 r1kit    %.3f s/step (median of %d):", median(step_s), args.grpo_steps);
   for (const auto& [name, key] : kPhases) {
     if (phases.contains(key)) std::printf(" %s %.3f", name, phases[key].get<double>());
@@ -347,6 +356,8 @@ json bench_grpo(const stdfs::path& config_path, const tokenizer::Tokenizer& tok,
   cfg.max_completion_tokens = args.completion_len;
   cfg.pass_k = 0;
   cfg.save_every = num_steps;
+  cfg.bf16 = args.grpo_bf16;
+  cfg.micro_batch_tokens = args.grpo_micro_tokens;
   obs::MetricsSink sink(dir / "metrics.jsonl");
   rl::GrpoRun run{.out_dir = dir / "out", .init_model = model_dir, .metrics = &sink, .stage = "grpo"};
   rl::run_grpo(cfg, run);
@@ -359,7 +370,7 @@ json run_reference(const std::string& source_dir, const Args& args) {
                                   "/recipes/models/tiny_qwen2.json --prompts ", args.prompts, " --group ", args.group,
                                   " --prompt-len ", args.prompt_len, " --completion-len ", args.completion_len,
                                   " --steps ", args.grpo_steps, " --warmup 1 --threads ", at::get_num_threads(),
-                                  " 2>/dev/null"));
+                                  args.grpo_bf16 ? " --bf16" : "", " 2>/dev/null"));
 }
 
 int run(int argc, char** argv) {

@@ -58,6 +58,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (the Trainer's bf16=True), as r1kit's --grpo-bf16 1")
     args = parser.parse_args()
     if args.steps < 1:
         parser.error("--steps must be at least 1")
@@ -114,7 +115,7 @@ def main():
             output_dir=out_dir, per_device_train_batch_size=args.prompts * args.group,
             num_generations=args.group, max_completion_length=args.completion_len,
             generation_kwargs={"min_new_tokens": args.completion_len}, temperature=1.0, top_k=0, top_p=1.0,
-            learning_rate=1e-6, beta=0.0, num_iterations=1, max_steps=total_steps, use_cpu=True, bf16=False,
+            learning_rate=1e-6, beta=0.0, num_iterations=1, max_steps=total_steps, use_cpu=True, bf16=args.bf16,
             fp16=False, report_to=[], logging_steps=1, save_strategy="no", disable_tqdm=True,
             dataloader_num_workers=0, seed=args.seed, shuffle_dataset=False)
         trainer = GRPOTrainer(model=model, reward_funcs=even_share, args=grpo_args, train_dataset=dataset,
@@ -141,7 +142,7 @@ def main():
         "library": "trl", "version": trl.__version__, "transformers": transformers.__version__,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "prompts": args.prompts,
         "group": args.group, "prompt_len": args.prompt_len, "completion_len": args.completion_len,
-        "params": sum(p.numel() for p in model.parameters()), "loss_type": grpo_args.loss_type,
+        "params": sum(p.numel() for p in model.parameters()), "loss_type": grpo_args.loss_type, "bf16": args.bf16,
         "step_s": step_s[timed], "median_step_s": statistics.median(step_s[timed]),
         "rollout_s": rollout_s[timed], "median_rollout_s": statistics.median(rollout_s[timed]),
         "reward_s": reward_s[timed], "median_reward_s": statistics.median(reward_s[timed]),
