@@ -1,9 +1,12 @@
 // Multi-digit addition, subtraction and multiplication with a column-by-column chain of thought.
-// Why the CoT looks like this (docs/tasks.md): the demo's base model has 4 layers and 4.5M
-// parameters, so every line is one local step it can copy-and-compute from the line before it:
-// the column's two digits restated, the incoming carry (or borrow), the digit written, the carry
-// out, and the answer so far (the previous line's with one digit prepended). No step needs to look
-// back further than the prompt's operands and the previous line.
+// Why the CoT looks like this (docs/tasks.md "Learnability"): the demo's base model has 4 layers and
+// 4.5M parameters, so every line is one local step it can copy-and-compute from the line before
+// it: the column's two digits, the incoming carry (or borrow), the digit written, the carry out,
+// the answer so far (the previous line's with one digit prepended), and the digits still left of
+// each operand ("left 53 - 8": the operands with the columns done dropped, 0 once one runs out).
+// The next column's digits are then the last digits of the line before, never "the k-th digit
+// from the right" of the prompt's operands, which the tiny model kept fetching wrongly (measured:
+// 12.5% held-out accuracy at difficulty 2 after 2M pretraining tokens without the "left" part).
 #include <algorithm>
 #include <array>
 #include <string>
@@ -28,6 +31,7 @@ struct Words {
   std::string_view swap;        // a, b, b, a
   std::string_view negate;      // -result
   std::string_view mul_col;     // col, a, b, carry_in, product, digit, carry_out, so_far
+  std::string_view left;        // the operands' digits still to do: ", left {}"
   std::string_view mul_digit;   // digit, col, a, digit
   std::string_view mul_zero;    // digit, col, a
   std::string_view partial;     // k, value
@@ -50,6 +54,7 @@ constexpr Words kEn = {
     "{} < {}, so compute {} - {} and make it negative.",
     "negative, so far {}",
     "col {}: {} * {} + {} = {}, write {}, carry {}, so far {}",
+    ", left {}",
     "digit {} (col {}): {} * {}",
     "digit 0 (col {}): {} * 0 = 0",
     "partial {}: {}",
@@ -72,6 +77,7 @@ constexpr Words kZh = {
     "{} < {}\uFF0C\u5148\u7B97 {} - {}\uFF0C\u7ED3\u679C\u53D6\u8D1F\u3002",
     "\u53D6\u8D1F\uFF0C\u76EE\u524D {}",
     "\u7B2C{}\u4F4D\uFF1A{} * {} + {} = {}\uFF0C\u5199 {}\uFF0C\u8FDB {}\uFF0C\u76EE\u524D {}",
+    "\uFF0C\u8FD8\u5269 {}",
     "\u6570\u5B57 {}\uFF08\u7B2C{}\u4F4D\uFF09\uFF1A{} * {}",
     "\u6570\u5B57 0\uFF08\u7B2C{}\u4F4D\uFF09\uFF1A{} * 0 = 0",
     "\u90E8\u5206\u79EF {}\uFF1A{}",
@@ -86,6 +92,16 @@ using std::to_string;
 // Digit k (0 = ones) of a non-negative decimal string, 0 past its length.
 int digit_at(const std::string& n, size_t k) { return k < n.size() ? n[n.size() - 1 - k] - '0' : 0; }
 
+// The digits of n left once its k + 1 lowest columns are done ("0" when none are left).
+std::string left_of(const std::string& n, size_t k) { return k + 1 < n.size() ? n.substr(0, n.size() - k - 1) : "0"; }
+
+// ", left A op B" after column k of a two-operand column operation, or "" after the last column.
+std::string left_part(const std::string& a, std::string_view op, const std::string& b, size_t k, size_t columns,
+                      const Words& w) {
+  if (k + 1 >= columns) return "";
+  return fill(w.left, {str_cat(left_of(a, k), " ", op, " ", left_of(b, k))});
+}
+
 std::string strip_zeros(const std::string& s) {
   const size_t first = s.find_first_not_of('0');
   return first == std::string::npos ? "0" : s.substr(first);
@@ -95,11 +111,13 @@ std::string strip_zeros(const std::string& s) {
 std::string column_add(const std::string& a, const std::string& b, const Words& w, std::vector<std::string>& lines) {
   std::string so_far;
   int carry = 0;
-  for (size_t k = 0; k < std::max(a.size(), b.size()); ++k) {
+  const size_t columns = std::max(a.size(), b.size());
+  for (size_t k = 0; k < columns; ++k) {
     const int x = digit_at(a, k), y = digit_at(b, k), s = x + y + carry;
     so_far.insert(so_far.begin(), static_cast<char>('0' + s % 10));
     lines.push_back(fill(w.add_col, {to_string(k + 1), to_string(x), to_string(y), to_string(carry), to_string(s),
-                                     to_string(s % 10), to_string(s / 10), so_far}));
+                                     to_string(s % 10), to_string(s / 10), so_far}) +
+                    left_part(a, "+", b, k, columns, w));
     carry = s / 10;
   }
   if (carry > 0) {
@@ -119,13 +137,15 @@ std::string column_sub(const std::string& a, const std::string& b, const Words& 
     if (r >= 0) {
       so_far.insert(so_far.begin(), static_cast<char>('0' + r));
       lines.push_back(fill(w.sub_col, {col, to_string(x), to_string(y), to_string(borrow), to_string(r),
-                                       to_string(r), "0", so_far}));
+                                       to_string(r), "0", so_far}) +
+                      left_part(a, "-", b, k, a.size(), w));
       borrow = 0;
     } else {
       so_far.insert(so_far.begin(), static_cast<char>('0' + r + 10));
       lines.push_back(fill(w.sub_col_low, {col, to_string(x), to_string(y), to_string(borrow), to_string(x + 10),
                                            to_string(y), to_string(borrow), to_string(r + 10), to_string(r + 10),
-                                           so_far}));
+                                           so_far}) +
+                      left_part(a, "-", b, k, a.size(), w));
       borrow = 1;
     }
   }
@@ -145,7 +165,8 @@ std::string column_mul_digit(const std::string& a, int d, const Words& w, std::v
     const int x = digit_at(a, k), p = x * d + carry;
     so_far.insert(so_far.begin(), static_cast<char>('0' + p % 10));
     lines.push_back(fill(w.mul_col, {to_string(k + 1), to_string(x), to_string(d), to_string(carry), to_string(p),
-                                     to_string(p % 10), to_string(p / 10), so_far}));
+                                     to_string(p % 10), to_string(p / 10), so_far}) +
+                    (k + 1 < a.size() ? fill(w.left, {left_of(a, k)}) : ""));
     carry = p / 10;
   }
   if (carry > 0) {

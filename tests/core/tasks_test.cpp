@@ -158,34 +158,35 @@ TEST(Tasks, SftLinesCarryEveryFieldAndR1Format) {
 // Replays the column lines of an English arithmetic CoT: each line's sum/difference/product, the
 // digit written and the carry (borrow) out must be right, the carry in must be the previous line's
 // carry out, the digits of an addition and of a one-digit multiplication must be the operands'
-// digits of that column, and "so far" must be the digit written before the previous "so far".
+// digits of that column, "so far" must be the digit written before the previous "so far", and a
+// line's "left A op B" must hold the next column's digits last (A alone for a multiplication).
 void replay_cot(const std::string& key, const std::string& cot) {
   const std::vector<std::string> parts = test::split(key, ':');
   const std::string op = parts[1], a = parts[2], b = parts[3];
   const auto digit = [](const std::string& n, int col) { return col <= static_cast<int>(n.size()) ? n[n.size() - col] - '0' : 0; };
   std::istringstream in(cot);
   int carry = 0, num_cols = 0;
-  std::string prev;
+  std::string prev, left;
   for (std::string line; std::getline(in, line);) {
     int col = 0, x = 0, y = 0, c = 0, r = 0, w = 0, out = 0, x10 = 0, y2 = 0, c2 = 0;
     char so_far[64] = {0};
-    if (std::sscanf(line.c_str(), "col %d: %d + %d + %d = %d, write %d, carry %d, so far %63s", &col, &x, &y, &c, &r, &w,
+    if (std::sscanf(line.c_str(), "col %d: %d + %d + %d = %d, write %d, carry %d, so far %63[0-9]", &col, &x, &y, &c, &r, &w,
                     &out, so_far) == 8) {
       EXPECT_EQ(r, x + y + c) << line;
       if (op == "add") {
         EXPECT_TRUE(x == digit(a, col) && y == digit(b, col)) << key << ": " << line;
       }
-    } else if (std::sscanf(line.c_str(), "col %d: %d * %d + %d = %d, write %d, carry %d, so far %63s", &col, &x, &y,
+    } else if (std::sscanf(line.c_str(), "col %d: %d * %d + %d = %d, write %d, carry %d, so far %63[0-9]", &col, &x, &y,
                            &c, &r, &w, &out, so_far) == 8) {
       EXPECT_EQ(r, x * y + c) << line;
       if (b.size() == 1) {
         EXPECT_TRUE(x == digit(a, col) && y == b[0] - '0') << key << ": " << line;
       }
-    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d = %d, write %d, borrow %d, so far %63s", &col, &x, &y,
+    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d = %d, write %d, borrow %d, so far %63[0-9]", &col, &x, &y,
                            &c, &r, &w, &out, so_far) == 8) {
       EXPECT_TRUE(r == x - y - c && r >= 0 && out == 0) << line;
       r += 10 * out;
-    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d is too small, %d - %d - %d = %d, write %d, borrow 1, so far %63s",
+    } else if (std::sscanf(line.c_str(), "col %d: %d - %d - %d is too small, %d - %d - %d = %d, write %d, borrow 1, so far %63[0-9]",
                            &col, &x, &y, &c, &x10, &y2, &c2, &r, &w, so_far) == 10) {
       EXPECT_TRUE(x - y - c < 0 && x10 == x + 10 && y2 == y && c2 == c && r == x10 - y - c) << line;
       out = 1;
@@ -194,7 +195,25 @@ void replay_cot(const std::string& key, const std::string& cot) {
       continue;
     }
     ++num_cols;
-    if (col == 1) carry = 0, prev.clear();
+    if (col == 1) carry = 0, prev.clear(), left.clear();
+    if (!left.empty()) {
+      // The previous line's "left" ends with this column's digits.
+      const std::vector<std::string> nums = test::split(left, ' ');
+      EXPECT_EQ(x, nums.front().back() - '0') << key << ": " << line << " after left " << left;
+      if (nums.size() == 3) EXPECT_EQ(y, nums.back().back() - '0') << key << ": " << line << " after left " << left;
+    }
+    const size_t left_at = line.find(", left ");
+    const std::string next_left = left_at == std::string::npos ? "" : line.substr(left_at + 7);
+    if (!left.empty() && !next_left.empty()) {
+      // Each "left" is the one before with its last column dropped (a number that ran out is 0).
+      const std::vector<std::string> before = test::split(left, ' '), after = test::split(next_left, ' ');
+      ASSERT_EQ(before.size(), after.size()) << line;
+      for (size_t i = 0; i < before.size(); i += 2) {
+        const std::string dropped = before[i].size() > 1 ? before[i].substr(0, before[i].size() - 1) : "0";
+        EXPECT_EQ(after[i], dropped) << key << ": " << line;
+      }
+    }
+    left = next_left;
     EXPECT_EQ(c, carry) << key << ": " << line;
     EXPECT_EQ(w, r % 10) << line;
     if (line.find("carry") != std::string::npos) {
