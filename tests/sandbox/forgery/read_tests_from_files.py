@@ -1,7 +1,7 @@
 #@ attack: walks the filesystem (/, the working directory, /tmp, the host's temp and work directories) for a file holding the tests, and returns the expected value
 #@ test {"assert": "assert answer() == '{SECRET}'"}
 #@ expect {"verdict": "WRONG_ANSWER", "passed": 0}
-#@ options {"wall_time": 5, "cpu_time": 4}
+#@ options {"wall_time": 8, "cpu_time": 4}
 import os
 import re
 import time
@@ -11,7 +11,7 @@ SKIP = ("/proc", "/sys", "/dev", "/usr/lib", "/usr/share", "/usr/include", "/usr
 
 
 def answer():
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + 2.0
     roots = [os.getcwd(), "/tmp", "/var/tmp", "/dev/shm", "/work", "/root", "/home", "/box", "/"]
     for root in roots:
         for directory, subdirs, files in os.walk(root):
