@@ -17,10 +17,11 @@ struct EvalSums {
   double acc_scored = 0, acc_sum = 0, acc_unscored = 0;
   double zh_scored = 0, zh_sum = 0;
   double pass_scored = 0, pass_hits = 0;
+  double sampled_scored = 0, sampled_sum = 0;
 
   std::vector<double*> fields() {
-    return {&num_prompts, &length_sum, &format_ok, &acc_scored, &acc_sum,
-            &acc_unscored, &zh_scored, &zh_sum, &pass_scored, &pass_hits};
+    return {&num_prompts, &length_sum, &format_ok, &acc_scored,  &acc_sum,        &acc_unscored,
+            &zh_scored,   &zh_sum,     &pass_scored, &pass_hits, &sampled_scored, &sampled_sum};
   }
 };
 
@@ -109,7 +110,8 @@ void score_greedy(const EvalRequests& req, const std::vector<rollout::RequestOut
   if (samples != nullptr) *samples = std::move(rows);
 }
 
-// pass@k: a prompt passes when any of its k samples is fully correct.
+// pass@k: a prompt passes when any of its k samples is fully correct; the samples' mean accuracy
+// is DeepSeek-R1's pass@1 (k samples per prompt, averaged).
 void score_pass(const EvalRequests& req, const std::vector<rollout::RequestOutput>& outs, int64_t k,
                 rewards::Reward& accuracy, EvalSums& sums) {
   std::vector<rewards::Sample> batch;
@@ -123,6 +125,8 @@ void score_pass(const EvalRequests& req, const std::vector<rollout::RequestOutpu
       const rewards::RewardResult& r = results[p * n + j];
       any_scored = any_scored || r.scored();
       hit = hit || (r.scored() && r.value >= 1.0 - 1e-9);
+      sums.sampled_scored += r.scored() ? 1 : 0;
+      sums.sampled_sum += r.scored() ? r.value : 0.0;
     }
     sums.pass_scored += any_scored ? 1 : 0;
     sums.pass_hits += hit ? 1 : 0;
@@ -151,6 +155,7 @@ nlohmann::json evaluate(rollout::Engine& engine, const std::vector<PromptItem>& 
     out["eval/pass@k"] = sums.pass_hits / sums.pass_scored;
     out["eval/pass_k"] = options.pass_k;
   }
+  if (options.pass_k > 0 && sums.sampled_scored > 0) out["eval/sampled_accuracy"] = sums.sampled_sum / sums.sampled_scored;
   return out;
 }
 

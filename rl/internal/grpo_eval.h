@@ -39,6 +39,8 @@ struct EvalOptions {
 //   eval/language_consistency  mean language reward of greedy completions of "zh" prompts (absent
 //                         when there are none);
 //   eval/pass@k, eval/pass_k   share of prompts with an answer where any of k samples is correct;
+//   eval/sampled_accuracy mean accuracy of those k samples (at pass_temperature): DeepSeek-R1's
+//                         pass@1, which R1 reports instead of greedy accuracy;
 //   eval/response_length_mean, eval/num_prompts.
 // `accuracy` is the built-in accuracy reward (math answers; code through the sandbox).
 // `samples` (optional) receives this rank's greedy completions, one JSON object each: id,

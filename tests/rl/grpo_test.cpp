@@ -174,8 +174,12 @@ TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   ASSERT_EQ(eval.size(), 2u);
   EXPECT_EQ(eval[0]["step"], 0);
   EXPECT_EQ(eval[1]["step"], 8);
-  for (const char* key : {"eval/accuracy", "eval/format_rate", "eval/language_consistency", "eval/pass@k"})
+  for (const char* key :
+       {"eval/accuracy", "eval/format_rate", "eval/language_consistency", "eval/pass@k", "eval/sampled_accuracy"})
     EXPECT_TRUE(eval[1].contains(key)) << key;
+  // The k samples' mean accuracy (R1's pass@1) cannot exceed the share where any one is right.
+  EXPECT_GE(eval[1]["eval/sampled_accuracy"].get<double>(), 0.0);
+  EXPECT_LE(eval[1]["eval/sampled_accuracy"].get<double>(), eval[1]["eval/pass@k"].get<double>() + 1e-12);
   // Greedy completions without <think> tags have an empty CoT: consistency is scored, 0 here.
   EXPECT_GE(eval[1]["eval/language_consistency"].get<double>(), 0.0);
   EXPECT_EQ(eval[0]["eval/num_prompts"].get<double>(), 2.0);
