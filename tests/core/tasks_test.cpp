@@ -200,7 +200,9 @@ void replay_cot(const std::string& key, const std::string& cot) {
       // The previous line's "left" ends with this column's digits.
       const std::vector<std::string> nums = test::split(left, ' ');
       EXPECT_EQ(x, nums.front().back() - '0') << key << ": " << line << " after left " << left;
-      if (nums.size() == 3) EXPECT_EQ(y, nums.back().back() - '0') << key << ": " << line << " after left " << left;
+      if (nums.size() == 3) {
+        EXPECT_EQ(y, nums.back().back() - '0') << key << ": " << line << " after left " << left;
+      }
     }
     const size_t left_at = line.find(", left ");
     const std::string next_left = left_at == std::string::npos ? "" : line.substr(left_at + 7);
