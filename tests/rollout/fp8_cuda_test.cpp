@@ -14,42 +14,14 @@
 
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_cuda.h"
+#include "tests/rollout/cuda_test_support.h"
 
 namespace r1::rollout::fp8_cuda_test {
 namespace {
 
 using namespace r1::rollout::kernels;
-
-#define R1_SKIP_WITHOUT_GPU()                                                                       \
-  if (cuda_device_count() == 0)                                                                    \
-  GTEST_SKIP() << "no CUDA device (cuda_device_count() == 0): the FP8 kernels are compiled for "   \
-                  "sm_90a but run only where a GPU is (scripts/gpu-check.sh)"
-
-#define R1_CUDA_OK(expr)                                                     \
-  do {                                                                       \
-    const int r1_err = static_cast<int>(expr);                               \
-    ASSERT_EQ(r1_err, 0) << #expr << ": " << cuda_error_string(r1_err);      \
-  } while (0)
-
-int64_t tiles(int64_t n) { return (n + kFp8Tile - 1) / kFp8Tile; }
-
-// A device allocation of count T's, freed on scope exit.
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t count) : count_(count) {
-    if (count_ > 0 && cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)) != cudaSuccess) ptr_ = nullptr;
-  }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return ptr_; }
-  bool ok() const { return count_ == 0 || ptr_ != nullptr; }
-
- private:
-  std::size_t count_;
-  T* ptr_ = nullptr;
-};
+using cuda_test::DeviceBuffer;
+using cuda_test::tiles;
 
 // normal(0, 1) times 10^[-6, 4]; per 128-wide tile of a row, 1 in 8 tiles all zero and 1 in 16 of
 // magnitude ~1e-44 (amax / 448 underflows: scale 1); single elements 0, -0 or NaN now and then.
@@ -120,21 +92,21 @@ const std::vector<int64_t> kRows = {1, 2, 3, 31, 127, 128, 129, 200, 256, 300};
 const std::vector<int64_t> kCols = {1, 127, 128, 129, 300, 1024};
 
 TEST(Fp8Cuda, ActivationsEqualReferenceBitForBit) {
-  R1_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 kernels");
   uint32_t seed = 1;
   for (int64_t rows : kRows)
     for (int64_t cols : kCols) expect_equal_to_reference(Layout::kActivations, rows, cols, seed++);
 }
 
 TEST(Fp8Cuda, WeightsEqualReferenceBitForBit) {
-  R1_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 kernels");
   uint32_t seed = 1000;
   for (int64_t rows : kRows)
     for (int64_t cols : kCols) expect_equal_to_reference(Layout::kWeights, rows, cols, seed++);
 }
 
 TEST(Fp8Cuda, EmptyShapesLaunchNothing) {
-  R1_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 kernels");
   EXPECT_EQ(quantize_activations_1x128_cuda(nullptr, 0, 128, nullptr, nullptr, nullptr), 0);
   EXPECT_EQ(quantize_activations_1x128_cuda(nullptr, 5, 0, nullptr, nullptr, nullptr), 0);
   EXPECT_EQ(quantize_weights_128x128_cuda(nullptr, 0, 0, nullptr, nullptr, nullptr), 0);

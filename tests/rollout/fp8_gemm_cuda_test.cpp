@@ -23,52 +23,16 @@
 
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_cuda.h"
+#include "tests/rollout/cuda_test_support.h"
 
 namespace r1::rollout::fp8_gemm_cuda_test {
 namespace {
 
 using namespace r1::rollout::kernels;
-
-#define R1_GEMM_SKIP_WITHOUT_GPU()                                                                  \
-  if (cuda_device_count() == 0)                                                                    \
-  GTEST_SKIP() << "no CUDA device (cuda_device_count() == 0): the FP8 GEMMs are compiled for "     \
-                  "sm_90a but run only where a GPU is (scripts/gpu-check.sh)"
-
-#define R1_GEMM_CUDA_OK(expr)                                                \
-  do {                                                                       \
-    const int r1_err = static_cast<int>(expr);                               \
-    ASSERT_EQ(r1_err, 0) << #expr << ": " << cuda_error_string(r1_err);      \
-  } while (0)
+using cuda_test::DeviceBuffer;
+using cuda_test::tiles;
 
 constexpr double kTolerance = 1e-2;
-
-int64_t tiles(int64_t n) { return (n + kFp8Tile - 1) / kFp8Tile; }
-
-// A device copy of a host vector (or count uninitialized elements), freed on scope exit.
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t count) : count_(count) {
-    if (count_ > 0 && cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)) != cudaSuccess) ptr_ = nullptr;
-  }
-  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
-    if (ptr_ != nullptr) cudaMemcpy(ptr_, host.data(), count_ * sizeof(T), cudaMemcpyHostToDevice);
-  }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return ptr_; }
-  bool ok() const { return count_ == 0 || ptr_ != nullptr; }
-  std::vector<T> to_host() const {
-    std::vector<T> host(count_);
-    if (count_ > 0) cudaMemcpy(host.data(), ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost);
-    return host;
-  }
-
- private:
-  std::size_t count_;
-  T* ptr_ = nullptr;
-};
 
 // One GEMM problem, quantized by the reference: counts.size() experts (dense: one, offsets unused).
 struct Problem {
@@ -259,14 +223,14 @@ void check_problem(const std::vector<int64_t>& counts, bool grouped, int64_t n, 
 const std::vector<int64_t> kRagged = {0, 1, 127, 128, 129, 0, 300, 5, 0};
 
 TEST(Fp8GemmCuda, SmallGroupedAndDense) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   check_problem({0, 3, 130, 1}, /*grouped=*/true, /*n=*/200, /*k=*/320, /*bf16=*/false, 1);
   check_problem({0, 3, 130, 1}, /*grouped=*/true, /*n=*/136, /*k=*/256, /*bf16=*/true, 2);
   check_problem({70}, /*grouped=*/false, /*n=*/130, /*k=*/144, /*bf16=*/false, 3);
 }
 
 TEST(Fp8GemmCuda, GroupedRaggedEqualsReference) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   uint32_t seed = 100;
   for (int64_t n : {128, 200, 384})
     for (int64_t k : {128, 320, 512}) check_problem(kRagged, /*grouped=*/true, n, k, /*bf16=*/false, seed++);
@@ -274,7 +238,7 @@ TEST(Fp8GemmCuda, GroupedRaggedEqualsReference) {
 }
 
 TEST(Fp8GemmCuda, DenseEqualsReference) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   uint32_t seed = 200;
   for (int64_t rows : {1, 64, 129, 300})
     for (int64_t n : {64, 130, 256})
@@ -282,7 +246,7 @@ TEST(Fp8GemmCuda, DenseEqualsReference) {
 }
 
 TEST(Fp8GemmCuda, EdgeShapes) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   check_problem({0, 0, 0}, /*grouped=*/true, 128, 128, false, 300);          // R = 0: nothing launched
   check_problem({40, 0, 9}, /*grouped=*/true, 1, 128, false, 301);           // N = 1: scalar stores
   check_problem({40, 0, 9}, /*grouped=*/true, 77, 256, true, 302);           // odd N: scalar stores
@@ -295,7 +259,7 @@ TEST(Fp8GemmCuda, EdgeShapes) {
 // More tiles than SMs (~34 m-tiles x 8 n-tiles), so persistent CTAs loop and the 6-stage pipeline
 // wraps many times; the CPU checks every 7th row against float64, and kWgmma against kSimple whole.
 TEST(Fp8GemmCuda, ManyTilesPerCta) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   std::mt19937 gen(7);
   std::vector<int64_t> counts(16);
   for (int64_t& c : counts) c = gen() % 4 == 0 ? 0 : static_cast<int64_t>(gen() % 600);
@@ -318,7 +282,7 @@ TEST(Fp8GemmCuda, ManyTilesPerCta) {
 }
 
 TEST(Fp8GemmCuda, BadArgumentsAreRefused) {
-  R1_GEMM_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("FP8 GEMMs");
   Fp8GemmCudaArgs args;
   args.rows = -1;
   EXPECT_EQ(fp8_gemm_cuda(args, Fp8GemmKernel::kSimple, nullptr), cudaErrorInvalidValue);

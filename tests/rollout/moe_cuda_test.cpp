@@ -15,48 +15,14 @@
 
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_cuda.h"
+#include "tests/rollout/cuda_test_support.h"
 
 namespace r1::rollout::moe_cuda_test {
 namespace {
 
 using namespace r1::rollout::kernels;
-
-#define R1_MOE_SKIP_WITHOUT_GPU()                                                                   \
-  if (cuda_device_count() == 0)                                                                    \
-  GTEST_SKIP() << "no CUDA device (cuda_device_count() == 0): the MoE kernels are compiled for "   \
-                  "sm_90a but run only where a GPU is (scripts/gpu-check.sh)"
-
-#define R1_MOE_CUDA_OK(expr)                                                 \
-  do {                                                                       \
-    const int r1_err = static_cast<int>(expr);                               \
-    ASSERT_EQ(r1_err, 0) << #expr << ": " << cuda_error_string(r1_err);      \
-  } while (0)
-
-// A device allocation of count T's (uninitialized) or a copy of a host vector, freed on scope exit.
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t count) : count_(count) {
-    if (count_ > 0 && cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)) != cudaSuccess) ptr_ = nullptr;
-  }
-  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
-    if (ptr_ != nullptr) cudaMemcpy(ptr_, host.data(), count_ * sizeof(T), cudaMemcpyHostToDevice);
-  }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return ptr_; }
-  bool ok() const { return count_ == 0 || ptr_ != nullptr; }
-  std::vector<T> to_host() const {
-    std::vector<T> host(count_);
-    if (count_ > 0) cudaMemcpy(host.data(), ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost);
-    return host;
-  }
-
- private:
-  std::size_t count_;
-  T* ptr_ = nullptr;
-};
+using cuda_test::DeviceBuffer;
+using cuda_test::tiles;
 
 // Element-wise equality, reporting the first difference (not a dump of 262144 elements).
 template <typename T>
@@ -121,9 +87,9 @@ void expect_route_equal(const RouteCase& c, int64_t T, int logit_levels, uint32_
   DeviceBuffer<float> d_logits(logits), d_bias(bias), d_w(out_size);
   DeviceBuffer<int32_t> d_idx(out_size);
   ASSERT_TRUE(d_logits.ok() && d_bias.ok() && d_w.ok() && d_idx.ok()) << "cudaMalloc failed";
-  R1_MOE_CUDA_OK(moe_route_cuda(d_logits.get(), d_bias.get(), T, c.num_experts, c.top_k, c.n_group, c.topk_group,
+  R1_CUDA_OK(moe_route_cuda(d_logits.get(), d_bias.get(), T, c.num_experts, c.top_k, c.n_group, c.topk_group,
                                 c.norm_topk_prob, c.routed_scaling_factor, d_w.get(), d_idx.get(), nullptr));
-  R1_MOE_CUDA_OK(cudaDeviceSynchronize());
+  R1_CUDA_OK(cudaDeviceSynchronize());
   const std::vector<float> got_w = d_w.to_host();
   const std::vector<int32_t> got_idx = d_idx.to_host();
 
@@ -156,19 +122,19 @@ const std::vector<RouteCase> kRouteCases = {
 };
 
 TEST(MoeCuda, RoutingEqualsReference) {
-  R1_MOE_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("MoE kernels");
   uint32_t seed = 1;
   for (const RouteCase& c : kRouteCases) expect_route_equal(c, 517, 0, seed++);
 }
 
 TEST(MoeCuda, RoutingBreaksExactTiesLikeReference) {
-  R1_MOE_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("MoE kernels");
   uint32_t seed = 100;
   for (const RouteCase& c : kRouteCases) expect_route_equal(c, 300, 4, seed++);
 }
 
 TEST(MoeCuda, RoutingRefusesUnsupportedShapes) {
-  R1_MOE_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("MoE kernels");
   const int kInvalid = static_cast<int>(cudaErrorInvalidValue);
   EXPECT_EQ(moe_route_cuda(nullptr, nullptr, 4, 512, 8, 8, 4, true, 1.0, nullptr, nullptr, nullptr), kInvalid);
   EXPECT_EQ(moe_route_cuda(nullptr, nullptr, 4, 64, 8, 6, 4, true, 1.0, nullptr, nullptr, nullptr), kInvalid);
@@ -193,9 +159,9 @@ void expect_permutation_equal(int64_t T, int64_t k, int64_t E, int64_t used, int
   DeviceBuffer<int64_t> d_sor(indices.size()), d_ros(indices.size()), d_off(want_off.size());
   DeviceBuffer<uint8_t> d_ws(static_cast<std::size_t>(permute_by_expert_workspace_bytes(T, k, E)));
   ASSERT_TRUE(d_idx.ok() && d_sor.ok() && d_ros.ok() && d_off.ok() && d_ws.ok()) << "cudaMalloc failed";
-  R1_MOE_CUDA_OK(permute_by_expert_cuda(d_idx.get(), T, k, E, d_sor.get(), d_ros.get(), d_off.get(), d_ws.get(),
+  R1_CUDA_OK(permute_by_expert_cuda(d_idx.get(), T, k, E, d_sor.get(), d_ros.get(), d_off.get(), d_ws.get(),
                                         nullptr));
-  R1_MOE_CUDA_OK(cudaDeviceSynchronize());
+  R1_CUDA_OK(cudaDeviceSynchronize());
   expect_same(d_off.to_host(), want_off, "offsets");
   expect_same(d_sor.to_host(), want_sor, "slot_of_row");
   expect_same(d_ros.to_host(), want_ros, "row_of_slot");
@@ -221,10 +187,10 @@ void expect_permutation_equal(int64_t T, int64_t k, int64_t E, int64_t used, int
   ASSERT_TRUE(d_codes.ok() && d_codes_r.ok() && d_scales.ok() && d_scales_r.ok() && d_y.ok() && d_w.ok() &&
               d_out.ok())
       << "cudaMalloc failed";
-  R1_MOE_CUDA_OK(permute_rows_cuda(d_sor.get(), T, k, K, d_codes.get(), d_scales.get(), d_codes_r.get(),
+  R1_CUDA_OK(permute_rows_cuda(d_sor.get(), T, k, K, d_codes.get(), d_scales.get(), d_codes_r.get(),
                                    d_scales_r.get(), nullptr));
-  R1_MOE_CUDA_OK(unpermute_combine_cuda(d_ros.get(), T, k, N, d_y.get(), d_w.get(), d_out.get(), nullptr));
-  R1_MOE_CUDA_OK(cudaDeviceSynchronize());
+  R1_CUDA_OK(unpermute_combine_cuda(d_ros.get(), T, k, N, d_y.get(), d_w.get(), d_out.get(), nullptr));
+  R1_CUDA_OK(cudaDeviceSynchronize());
   expect_same(d_codes_r.to_host(), want_codes, "codes_RK");
   const auto bits = [](const std::vector<float>& v) {
     std::vector<uint32_t> b(v.size());
@@ -236,7 +202,7 @@ void expect_permutation_equal(int64_t T, int64_t k, int64_t E, int64_t used, int
 }
 
 TEST(MoeCuda, PermutationEqualsReference) {
-  R1_MOE_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("MoE kernels");
   expect_permutation_equal(1, 1, 8, 8, 128, 64, 1);
   expect_permutation_equal(3, 2, 8, 2, 129, 7, 2);         // 6 of 8 experts empty
   expect_permutation_equal(257, 8, 256, 256, 300, 129, 3);  // chunks not a multiple of 256 slots
@@ -247,11 +213,11 @@ TEST(MoeCuda, PermutationEqualsReference) {
 }
 
 TEST(MoeCuda, PermutationOfNothingWritesZeroOffsets) {
-  R1_MOE_SKIP_WITHOUT_GPU();
+  R1_SKIP_WITHOUT_GPU("MoE kernels");
   DeviceBuffer<int64_t> d_off(9);
   ASSERT_TRUE(d_off.ok());
-  R1_MOE_CUDA_OK(permute_by_expert_cuda(nullptr, 0, 8, 8, nullptr, nullptr, d_off.get(), nullptr, nullptr));
-  R1_MOE_CUDA_OK(cudaDeviceSynchronize());
+  R1_CUDA_OK(permute_by_expert_cuda(nullptr, 0, 8, 8, nullptr, nullptr, d_off.get(), nullptr, nullptr));
+  R1_CUDA_OK(cudaDeviceSynchronize());
   EXPECT_EQ(d_off.to_host(), std::vector<int64_t>(9, 0));
   EXPECT_EQ(permute_rows_cuda(nullptr, 0, 8, 128, nullptr, nullptr, nullptr, nullptr, nullptr), 0);
   EXPECT_EQ(unpermute_combine_cuda(nullptr, 0, 8, 128, nullptr, nullptr, nullptr, nullptr), 0);
