@@ -111,9 +111,9 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
     const bool padded = static_cast<int64_t>(keep.size()) != b * len;
     const bool contiguous = !padded && b * len == batch.num_tokens() &&
                             std::is_sorted(gather.begin(), gather.end());
+    const at::Tensor gather_index = contiguous ? at::Tensor() : at::tensor(gather, index_opts).to(q_THK.device());
     auto to_bhlk = [&](const at::Tensor& x_TNK) {
-      const at::Tensor rows = contiguous ? x_TNK
-                                         : x_TNK.index_select(0, at::tensor(gather, index_opts).to(x_TNK.device()));
+      const at::Tensor rows = contiguous ? x_TNK : x_TNK.index_select(0, gather_index);
       return rows.view({b, len, x_TNK.size(1), x_TNK.size(2)}).transpose(1, 2);
     };
     const at::Tensor o_BHLV =
