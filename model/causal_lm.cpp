@@ -27,7 +27,7 @@ at::Tensor CausalLM::mtp_logits(int64_t depth, const at::Tensor&) {
 }
 
 at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at::Tensor& target_T,
-                          int64_t chunk) {
+                          int64_t chunk, const std::function<void(const at::Tensor& logits)>& each_logits) {
   R1_CHECK(hidden_TD.dim() == 2 && target_T.dim() == 1 && hidden_TD.size(0) == target_T.size(0),
            "hidden ", hidden_TD.sizes(), " targets ", target_T.sizes());
   R1_CHECK(chunk > 0, "chunk ", chunk);
@@ -38,6 +38,7 @@ at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at
     // log_softmax in fp32 (fp64 for fp64 models): bf16 logits would round the normalizer.
     const at::ScalarType compute = hidden_TD.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
     const at::Tensor logits = model.logits(hidden_TD.narrow(0, start, len)).to(compute);
+    if (each_logits) each_logits(logits);
     const at::Tensor logp = logits.log_softmax(-1).gather(1, target_T.narrow(0, start, len).unsqueeze(1));
     parts.push_back(logp.squeeze(1));
   }

@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -109,7 +110,10 @@ std::shared_ptr<CausalLM> make_causal_lm(const hf::ModelConfig& config, const Mo
 
 // log p(target_T[i] | tokens <= i) for each row of hidden_TD, through the LM head, computed
 // `chunk` rows at a time so [T, V] logits never exist at once. Differentiable. Returns fp32 [T].
+// `each_logits`, when set, is called with every chunk's logits ([rows, V], fp32 or fp64, in row
+// order), so a caller can read more from them (e.g. the entropy) without a second LM-head pass.
 at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at::Tensor& target_T,
-                          int64_t chunk = 1024);
+                          int64_t chunk = 1024,
+                          const std::function<void(const at::Tensor& logits)>& each_logits = nullptr);
 
 }  // namespace r1::model

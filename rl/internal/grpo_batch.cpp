@@ -52,23 +52,16 @@ at::Tensor completion_logprobs(model::CausalLM& model, const PackedSequences& pa
   const at::Tensor hidden_KD = hidden_LD.index_select(0, packed.rows_K);
   const int64_t n = packed.num_sequences, t = packed.max_completion;
   const auto f32 = hidden_KD.options().dtype(at::kFloat);
-  // As model::token_logprobs, 1024 rows at a time so [K, V] logits never exist at once; the
-  // entropy (no grad) reads the same logits instead of a second pass through the LM head.
-  std::vector<at::Tensor> logp_parts, entropy_parts;
-  const int64_t k_total = hidden_KD.size(0), chunk = 1024;
-  for (int64_t start = 0; start < k_total; start += chunk) {
-    const int64_t len = std::min(chunk, k_total - start);
-    const at::ScalarType compute = hidden_KD.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-    const at::Tensor logits = model.logits(hidden_KD.narrow(0, start, len)).to(compute);
-    logp_parts.push_back(
-        logits.log_softmax(-1).gather(1, packed.targets_K.narrow(0, start, len).unsqueeze(1)).squeeze(1).to(at::kFloat));
-    if (entropy_NT != nullptr) entropy_parts.push_back(token_entropy(logits));
-  }
+  // The entropy (no grad) reads the logits token_logprobs computes, not a second LM-head pass.
+  std::vector<at::Tensor> entropy_parts;
+  const at::Tensor logp_K = model::token_logprobs(
+      model, hidden_KD, packed.targets_K, 1024,
+      entropy_NT == nullptr ? std::function<void(const at::Tensor&)>()
+                            : [&](const at::Tensor& logits) { entropy_parts.push_back(token_entropy(logits)); });
   if (entropy_NT != nullptr) {
     at::NoGradGuard no_grad;
     *entropy_NT = at::zeros({n * t}, f32).index_put({packed.slots_K}, at::cat(entropy_parts)).view({n, t});
   }
-  const at::Tensor logp_K = logp_parts.size() == 1 ? logp_parts[0] : at::cat(logp_parts);
   return at::zeros({n * t}, f32).index_put({packed.slots_K}, logp_K).view({n, t});
 }
 
