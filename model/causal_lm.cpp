@@ -13,6 +13,9 @@ namespace r1::model {
 std::shared_ptr<CausalLM> make_causal_lm(const hf::ModelConfig& config, const ModelOptions& options) {
   if (std::holds_alternative<hf::DeepseekV3Config>(config))
     return internal::make_deepseek_v3_causal_lm(config, options);
+  if (options.keep_fp8)
+    throw Error(str_cat("ModelOptions::keep_fp8: FP8 weights are implemented for DeepseekV3ForCausalLM only, found ",
+                        hf::architecture_name(config)));
   return internal::make_dense_causal_lm(config, options);
 }
 

@@ -34,6 +34,16 @@ struct ModelOptions {
   // DeepSeek-V3: build the num_nextn_predict_layers MTP modules (model.layers.N..), used in
   // training. Inference and transformers' own class leave them out.
   bool with_mtp = false;
+  // DeepSeek-V3 only: hold the decoder layers' projections (attention, dense MLPs, shared and routed
+  // experts; not the embedding, router or LM head) as e4m3 codes with 128x128 block scales, named as
+  // DeepSeek's FP8 checkpoints name them ("<name>.weight" Float8_e4m3fn and "<name>.weight_scale_inv"
+  // fp32 buffers), and run them through rollout/kernels/fp8_torch.h: activations quantized per 1x128
+  // tile, each MoE layer's routed experts as one grouped GEMM over [E, 2I, D] / [E, D, I] stacks.
+  // load_weights copies an FP8 checkpoint's codes and scales as they are and quantizes higher-precision
+  // weights. Inference only (r1::Error when a backward would be needed). Requires
+  // moe_intermediate_size % 128 == 0 and quantization_config.weight_block_size, if present, [128, 128].
+  // Build it on its device: module().to() would leave the experts' stacks behind their views.
+  bool keep_fp8 = false;
 };
 
 class CausalLM {

@@ -19,6 +19,8 @@
 #include "model/internal/families.h"
 #include "model/internal/layers.h"
 #include "model/moe_routing.h"
+#include "rollout/kernels/fp8.h"
+#include "rollout/kernels/fp8_torch.h"
 
 namespace r1::model {
 namespace {
@@ -46,23 +48,24 @@ bool is_moe_layer(const hf::DeepseekV3Config& c, int64_t layer_idx) {
 // half, and the output leaves it through the value half, so the cache never holds per-head K/V.
 class MlaImpl : public torch::nn::Module {
  public:
-  MlaImpl(const hf::DeepseekV3Config& c, int64_t layer_idx, const Rope& rope, const at::TensorOptions& opts)
+  MlaImpl(const hf::DeepseekV3Config& c, int64_t layer_idx, const Rope& rope, const at::TensorOptions& opts, bool fp8)
       : c_(c), layer_idx_(layer_idx), interleave_(rope_interleave(c)) {
     const int64_t qk_head_dim = c.qk_nope_head_dim + c.qk_rope_head_dim;
     const int64_t heads = c.num_attention_heads;
     if (c.q_lora_rank) {
-      q_a_proj = register_module("q_a_proj", Linear(c.hidden_size, *c.q_lora_rank, c.attention_bias, opts));
+      q_a_proj = register_module("q_a_proj", Linear(c.hidden_size, *c.q_lora_rank, c.attention_bias, opts, fp8));
       q_a_layernorm = register_module("q_a_layernorm", RmsNorm(*c.q_lora_rank, c.rms_norm_eps, opts));
-      q_b_proj = register_module("q_b_proj", Linear(*c.q_lora_rank, heads * qk_head_dim, false, opts));
+      q_b_proj = register_module("q_b_proj", Linear(*c.q_lora_rank, heads * qk_head_dim, false, opts, fp8));
     } else {
-      q_proj = register_module("q_proj", Linear(c.hidden_size, heads * qk_head_dim, false, opts));
+      q_proj = register_module("q_proj", Linear(c.hidden_size, heads * qk_head_dim, false, opts, fp8));
     }
     kv_a_proj_with_mqa = register_module(
-        "kv_a_proj_with_mqa", Linear(c.hidden_size, c.kv_lora_rank + c.qk_rope_head_dim, c.attention_bias, opts));
+        "kv_a_proj_with_mqa",
+        Linear(c.hidden_size, c.kv_lora_rank + c.qk_rope_head_dim, c.attention_bias, opts, fp8));
     kv_a_layernorm = register_module("kv_a_layernorm", RmsNorm(c.kv_lora_rank, c.rms_norm_eps, opts));
-    kv_b_proj = register_module("kv_b_proj",
-                                Linear(c.kv_lora_rank, heads * (c.qk_nope_head_dim + c.v_head_dim), false, opts));
-    o_proj = register_module("o_proj", Linear(heads * c.v_head_dim, c.hidden_size, c.attention_bias, opts));
+    kv_b_proj = register_module(
+        "kv_b_proj", Linear(c.kv_lora_rank, heads * (c.qk_nope_head_dim + c.v_head_dim), false, opts, fp8));
+    o_proj = register_module("o_proj", Linear(heads * c.v_head_dim, c.hidden_size, c.attention_bias, opts, fp8));
     scale_ = rope.softmax_scale_factor() / std::sqrt(static_cast<double>(qk_head_dim));
   }
 
@@ -78,14 +81,19 @@ class MlaImpl : public torch::nn::Module {
     const at::Tensor q_rot_THR = rotate(q_THK.narrow(-1, N, R), cos, sin);
     const at::Tensor k_rot_T1R = rotate(compressed.narrow(-1, C, R).view({T, 1, R}), cos, sin);
 
+    // An FP8 kv_b_proj is used dequantized, in both forms: the absorbed one needs its per-head slices
+    // (DeepSeek-V3's own inference dequantizes wkv_b for it too), and the cache-less form then computes
+    // the same products, so cached decoding still equals the full forward.
+    const at::Tensor w_kv_b = kv_b_proj->dense_weight(latent_TC.scalar_type());
     at::Tensor o_THV;
     if (kv == nullptr) {
-      const at::Tensor kv_THK = kv_b_proj(latent_TC).view({T, H, N + Vh});
+      const at::Tensor kv_THK =
+          (kv_b_proj->is_fp8() ? at::linear(latent_TC, w_kv_b) : kv_b_proj(latent_TC)).view({T, H, N + Vh});
       const at::Tensor k_THK = at::cat({kv_THK.narrow(-1, 0, N), k_rot_T1R.expand({T, H, R})}, -1);
       const at::Tensor v_THV = kv_THK.narrow(-1, N, Vh);
       o_THV = varlen_causal_attention(at::cat({q_nope_THN, q_rot_THR}, -1), k_THK, v_THV, scale_, batch);
     } else {
-      const at::Tensor w_HKC = kv_b_proj->weight.view({H, N + Vh, C});
+      const at::Tensor w_HKC = w_kv_b.view({H, N + Vh, C});
       const at::Tensor q_latent_THC = at::einsum("thn,hnc->thc", {q_nope_THN, w_HKC.narrow(1, 0, N)});
       const at::Tensor q_abs = at::cat({q_latent_THC, q_rot_THR}, -1);
       const at::Tensor k_abs = at::cat({latent_TC.unsqueeze(1), k_rot_T1R}, -1);
@@ -140,17 +148,19 @@ TORCH_MODULE(TopkRouter);
 
 class MoeImpl : public torch::nn::Module {
  public:
-  MoeImpl(const hf::DeepseekV3Config& c, const at::TensorOptions& opts, const at::TensorOptions& router_opts)
+  MoeImpl(const hf::DeepseekV3Config& c, const at::TensorOptions& opts, const at::TensorOptions& router_opts,
+          bool fp8)
       : experts(register_module("experts", torch::nn::ModuleList())),
         gate(register_module("gate", TopkRouter(c, router_opts))) {
     for (int64_t e = 0; e < c.n_routed_experts; ++e) {
-      expert_mlps.push_back(Mlp(c.hidden_size, c.moe_intermediate_size, false, opts));
+      expert_mlps.push_back(Mlp(c.hidden_size, c.moe_intermediate_size, false, opts, fp8));
       experts->push_back(expert_mlps.back());
     }
     if (c.n_shared_experts > 0)
       shared_experts = register_module(
-          "shared_experts", Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, false, opts));
+          "shared_experts", Mlp(c.hidden_size, c.moe_intermediate_size * c.n_shared_experts, false, opts, fp8));
     load_E = at::zeros({c.n_routed_experts}, at::TensorOptions().dtype(at::kLong).device(opts.device()));
+    if (fp8) stack_fp8_experts();
   }
 
   at::Tensor forward(const at::Tensor& x_TD) {
@@ -172,24 +182,59 @@ class MoeImpl : public torch::nn::Module {
 
  private:
   at::Tensor dispatch(const at::Tensor& x_TD, const Routing& routing) {
+    if (gate_up_fp8_.codes.defined()) {
+      internal::check_fp8_inference(x_TD, "FP8 MoE experts");
+      return rollout::kernels::fp8_moe_experts(x_TD, routing.indices_Tk, routing.weights_Tk, gate_up_fp8_, down_fp8_,
+                                               x_TD.scalar_type());
+    }
     return grouped_expert_forward(x_TD, routing, static_cast<int64_t>(expert_mlps.size()),
                                   [&](int64_t e, const at::Tensor& x) { return expert_mlps[e](x); });
   }
+
+  // One [E, 2I, D] codes tensor with expert e's [gate; up] rows and one [E, D, I] for down (and their
+  // scales), which each expert's FP8 buffers then view (set_, as pack_rows does), so loading by name
+  // fills the stacks the grouped GEMM reads. gate's and up's 128-row blocks stack without straddling
+  // because I % 128 == 0 (checked when the model is built).
+  void stack_fp8_experts() {
+    const int64_t E = static_cast<int64_t>(expert_mlps.size());
+    if (E == 0) return;
+    const internal::LinearImpl& g0 = *expert_mlps[0]->gate_proj;
+    const internal::LinearImpl& d0 = *expert_mlps[0]->down_proj;
+    const int64_t I = g0.weight.size(0), ti = g0.weight_scale_inv.size(0);
+    gate_up_fp8_ = {at::empty({E, 2 * I, g0.weight.size(1)}, g0.weight.options()),
+                    at::empty({E, 2 * ti, g0.weight_scale_inv.size(1)}, g0.weight_scale_inv.options())};
+    down_fp8_ = {at::empty({E, d0.weight.size(0), I}, d0.weight.options()),
+                 at::empty({E, d0.weight_scale_inv.size(0), d0.weight_scale_inv.size(1)}, d0.weight_scale_inv.options())};
+    at::NoGradGuard no_grad;
+    for (int64_t e = 0; e < E; ++e) {
+      internal::LinearImpl& gate_proj = *expert_mlps[e]->gate_proj;
+      internal::LinearImpl& up_proj = *expert_mlps[e]->up_proj;
+      internal::LinearImpl& down_proj = *expert_mlps[e]->down_proj;
+      gate_proj.weight.set_(gate_up_fp8_.codes[e].narrow(0, 0, I));
+      up_proj.weight.set_(gate_up_fp8_.codes[e].narrow(0, I, I));
+      gate_proj.weight_scale_inv.set_(gate_up_fp8_.scales[e].narrow(0, 0, ti));
+      up_proj.weight_scale_inv.set_(gate_up_fp8_.scales[e].narrow(0, ti, ti));
+      down_proj.weight.set_(down_fp8_.codes[e]);
+      down_proj.weight_scale_inv.set_(down_fp8_.scales[e]);
+    }
+  }
+
+  rollout::kernels::Fp8Weight gate_up_fp8_, down_fp8_;  // the routed experts' stacks (keep_fp8)
 };
 TORCH_MODULE(Moe);
 
 class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(const hf::DeepseekV3Config& c, int64_t layer_idx, const Rope& rope,
-                   const at::TensorOptions& opts, const at::TensorOptions& router_opts)
-      : self_attn(register_module("self_attn", Mla(c, layer_idx, rope, opts))),
+                   const at::TensorOptions& opts, const at::TensorOptions& router_opts, bool fp8)
+      : self_attn(register_module("self_attn", Mla(c, layer_idx, rope, opts, fp8))),
         input_layernorm(register_module("input_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps, opts))),
         post_attention_layernorm(
             register_module("post_attention_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps, opts))) {
     if (is_moe_layer(c, layer_idx)) {
-      moe = register_module("mlp", Moe(c, opts, router_opts));
+      moe = register_module("mlp", Moe(c, opts, router_opts, fp8));
     } else {
-      mlp = register_module("mlp", Mlp(c.hidden_size, c.intermediate_size, false, opts));
+      mlp = register_module("mlp", Mlp(c.hidden_size, c.intermediate_size, false, opts, fp8));
     }
   }
 
@@ -213,8 +258,8 @@ TORCH_MODULE(DecoderLayer);
 class MtpLayerImpl : public DecoderLayerImpl {
  public:
   MtpLayerImpl(const hf::DeepseekV3Config& c, int64_t layer_idx, const Rope& rope,
-               const at::TensorOptions& opts, const at::TensorOptions& router_opts)
-      : DecoderLayerImpl(c, layer_idx, rope, opts, router_opts),
+               const at::TensorOptions& opts, const at::TensorOptions& router_opts, bool fp8)
+      : DecoderLayerImpl(c, layer_idx, rope, opts, router_opts, fp8),
         enorm(register_module("enorm", RmsNorm(c.hidden_size, c.rms_norm_eps, opts))),
         hnorm(register_module("hnorm", RmsNorm(c.hidden_size, c.rms_norm_eps, opts))),
         eh_proj(register_module("eh_proj", Linear(2 * c.hidden_size, c.hidden_size, false, opts))),
@@ -230,18 +275,18 @@ TORCH_MODULE(MtpLayer);
 
 class DeepseekV3ModelImpl : public torch::nn::Module {
  public:
-  DeepseekV3ModelImpl(const hf::DeepseekV3Config& c, bool with_mtp, const Rope& rope,
+  DeepseekV3ModelImpl(const hf::DeepseekV3Config& c, const ModelOptions& options, const Rope& rope,
                       const at::TensorOptions& opts, const at::TensorOptions& router_opts)
       : embed_tokens(register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, opts))),
         layers(register_module("layers", torch::nn::ModuleList())),
         norm(register_module("norm", RmsNorm(c.hidden_size, c.rms_norm_eps, opts))) {
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-      decoder_layers.push_back(DecoderLayer(c, i, rope, opts, router_opts));
+      decoder_layers.push_back(DecoderLayer(c, i, rope, opts, router_opts, options.keep_fp8));
       layers->push_back(decoder_layers.back());
     }
-    if (!with_mtp) return;
+    if (!options.with_mtp) return;
     for (int64_t d = 0; d < c.num_nextn_predict_layers; ++d) {
-      mtp_layers.push_back(MtpLayer(c, c.num_hidden_layers + d, rope, opts, router_opts));
+      mtp_layers.push_back(MtpLayer(c, c.num_hidden_layers + d, rope, opts, router_opts, options.keep_fp8));
       layers->push_back(mtp_layers.back());
     }
   }
@@ -263,7 +308,7 @@ class DeepseekV3CausalLM final : public torch::nn::Module, public CausalLM {
     const at::TensorOptions opts = at::TensorOptions().dtype(options.dtype).device(options.device);
     // transformers keeps the router in fp32 (_keep_in_fp32_modules_strict).
     const at::TensorOptions router_opts = opts.dtype(options.dtype == at::kDouble ? at::kDouble : at::kFloat);
-    model = register_module("model", DeepseekV3Model(c_, options.with_mtp, rope_, opts, router_opts));
+    model = register_module("model", DeepseekV3Model(c_, options, rope_, opts, router_opts));
     if (!c_.tie_word_embeddings)
       lm_head = register_module("lm_head", Linear(c_.hidden_size, c_.vocab_size, false, opts));
   }
@@ -379,6 +424,20 @@ std::shared_ptr<CausalLM> make_deepseek_v3_causal_lm(const hf::ModelConfig& conf
   if (c.topk_method != "noaux_tc")
     throw Error(str_cat("config.json: topk_method: expected \"noaux_tc\" (DeepSeek-V3's router), found \"",
                         c.topk_method, "\""));
+  if (options.keep_fp8) {
+    // The FP8 kernels' scale tiles are 128 wide; a checkpoint quantized with other blocks cannot be
+    // kept as it is (load it without keep_fp8 to dequantize it).
+    const int64_t tile = rollout::kernels::kFp8Tile;
+    if (c.quantization_config && c.quantization_config->weight_block_size != std::vector<int64_t>{tile, tile})
+      throw Error(str_cat("config.json: quantization_config.weight_block_size: keep_fp8 needs [128, 128], found ",
+                          at::IntArrayRef(c.quantization_config->weight_block_size)));
+    if (c.quantization_config && c.quantization_config->fmt && *c.quantization_config->fmt != "e4m3")
+      throw Error(str_cat("config.json: quantization_config.fmt: keep_fp8 holds e4m3 codes, found \"",
+                          *c.quantization_config->fmt, "\""));
+    if (c.n_routed_experts > 0 && c.moe_intermediate_size % tile != 0)
+      throw Error(str_cat("config.json: moe_intermediate_size: keep_fp8 needs a multiple of 128 (the experts' [gate; up] "
+                          "rows stack in 128-row scale blocks), found ", c.moe_intermediate_size));
+  }
   return std::make_shared<DeepseekV3CausalLM>(config, options);
 }
 }  // namespace internal

@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "model/forward_batch.h"
+#include "rollout/kernels/fp8.h"
+#include "rollout/kernels/fp8_torch.h"
 
 namespace r1::model {
 
@@ -70,9 +72,38 @@ at::Tensor empty_param(at::IntArrayRef shape, const at::TensorOptions& options) 
 }
 
 LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias,
-                       const at::TensorOptions& options)
-    : weight(register_parameter("weight", empty_param({out_features, in_features}, options))) {
+                       const at::TensorOptions& options, bool fp8) {
+  if (fp8) {
+    // Buffers, not parameters: FP8 layers are inference-only, so optimizers never see them.
+    const int64_t tile = rollout::kernels::kFp8Tile;
+    weight = register_buffer("weight", empty_param({out_features, in_features}, options.dtype(at::kFloat8_e4m3fn)));
+    weight_scale_inv = register_buffer(
+        "weight_scale_inv",
+        empty_param({(out_features + tile - 1) / tile, (in_features + tile - 1) / tile}, options.dtype(at::kFloat)));
+  } else {
+    weight = register_parameter("weight", empty_param({out_features, in_features}, options));
+  }
   if (with_bias) bias = register_parameter("bias", empty_param({out_features}, options));
+}
+
+at::Tensor LinearImpl::dense_weight(at::ScalarType dtype) const {
+  return is_fp8() ? rollout::kernels::dequantize_weights({weight, weight_scale_inv}).to(dtype) : weight;
+}
+
+void check_fp8_inference(const at::Tensor& x, const char* what) {
+  if (at::GradMode::is_enabled() && x.requires_grad())
+    throw Error(str_cat(what, ": FP8 weights (ModelOptions::keep_fp8) are inference-only, but the input requires "
+                              "grad; train a model built without keep_fp8, or run under InferenceMode/NoGradGuard"));
+}
+
+at::Tensor LinearImpl::fp8_forward(const at::Tensor& x) {
+  check_fp8_inference(x, "FP8 Linear");
+  const int64_t in = weight.size(1), out = weight.size(0);
+  at::Tensor y = rollout::kernels::fp8_linear(x.reshape({-1, in}), {weight, weight_scale_inv}, x.scalar_type());
+  if (bias.defined()) y = y + bias;
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  shape.back() = out;
+  return y.view(shape);
 }
 
 EmbeddingImpl::EmbeddingImpl(int64_t num_embeddings, int64_t dim, const at::TensorOptions& options)
@@ -89,10 +120,10 @@ at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
   return weight * (xc * inv_rms).to(x.scalar_type());
 }
 
-MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options)
-    : gate_proj(register_module("gate_proj", Linear(hidden, intermediate, bias, options))),
-      up_proj(register_module("up_proj", Linear(hidden, intermediate, bias, options))),
-      down_proj(register_module("down_proj", Linear(intermediate, hidden, bias, options))) {}
+MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options, bool fp8)
+    : gate_proj(register_module("gate_proj", Linear(hidden, intermediate, bias, options, fp8))),
+      up_proj(register_module("up_proj", Linear(hidden, intermediate, bias, options, fp8))),
+      down_proj(register_module("down_proj", Linear(intermediate, hidden, bias, options, fp8))) {}
 
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
   if (gate_up_weight_.defined() && !at::GradMode::is_enabled()) {
@@ -104,7 +135,7 @@ at::Tensor MlpImpl::forward(const at::Tensor& x) {
 }
 
 void MlpImpl::pack() {
-  if (gate_up_weight_.defined()) return;
+  if (gate_up_weight_.defined() || gate_proj->is_fp8()) return;
   gate_up_weight_ = pack_rows({&gate_proj->weight, &up_proj->weight});
   if (gate_proj->bias.defined()) gate_up_bias_ = pack_rows({&gate_proj->bias, &up_proj->bias});
 }

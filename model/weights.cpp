@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/hf/config.h"
+#include "rollout/kernels/fp8_torch.h"
 
 namespace r1::model {
 
@@ -110,6 +111,13 @@ void load_weights(CausalLM& model, const hf::Checkpoint& checkpoint, const LoadO
       throw Error(str_cat(where.string(), ": tensor ", name, ": expected shape ", shape_text(target.sizes()),
                           ", found ", shape_text(shape)));
     at::Tensor source = to_tensor(view);
+    // An FP8 layer of the model (ModelOptions::keep_fp8): codes here, scales in <name>_scale_inv.
+    at::Tensor* target_scale = nullptr;
+    if (target.scalar_type() == at::kFloat8_e4m3fn) {
+      const auto scale_it = expected.find(name + std::string(kScaleSuffix));
+      R1_CHECK(scale_it != expected.end(), "FP8 weight ", name, " without its scale buffer");
+      target_scale = &scale_it->second;
+    }
     if (view.dtype == hf::Dtype::kF8_E4M3 || view.dtype == hf::Dtype::kF8_E5M2) {
       const hf::TensorView* scale = checkpoint.find(name + std::string(kScaleSuffix));
       if (scale == nullptr || shape.size() != 2)
@@ -123,10 +131,26 @@ void load_weights(CausalLM& model, const hf::Checkpoint& checkpoint, const LoadO
         throw Error(str_cat(where.string(), ": tensor ", scale->name, ": expected shape ", shape_text(want),
                             " for ", block_rows, "x", block_cols, " blocks of ", shape_text(shape), ", found ",
                             shape_text(found)));
+      if (target_scale != nullptr && view.dtype == hf::Dtype::kF8_E4M3) {
+        // Kept as it is: 1-byte codes and the checkpoint's scales (the model checked the blocks are
+        // 128x128 when it was built).
+        target.copy_(source);
+        target_scale->copy_(to_tensor(*scale));
+        loaded.insert({name, scale->name});
+        continue;
+      }
       source = dequantize_fp8(source, to_tensor(*scale), block_rows, block_cols);
     } else if (!at::isFloatingType(source.scalar_type())) {
       throw Error(str_cat(where.string(), ": tensor ", name, ": expected a floating-point dtype, found ",
                           hf::dtype_name(view.dtype)));
+    }
+    if (target_scale != nullptr) {
+      // A higher-precision (or e5m2) weight for an FP8 layer: quantized per 128x128 block.
+      const rollout::kernels::Fp8Weight q = rollout::kernels::quantize_weights(source.to(target.device()));
+      target.copy_(q.codes);
+      target_scale->copy_(q.scales);
+      loaded.insert({name, name + std::string(kScaleSuffix)});
+      continue;
     }
     target.copy_(source);
     loaded.insert(name);
@@ -148,6 +172,9 @@ std::shared_ptr<CausalLM> load_causal_lm(const stdfs::path& dir, const ModelOpti
 }
 
 void save_pretrained(CausalLM& model, const stdfs::path& dir, const SaveOptions& options) {
+  if (model.options().keep_fp8)
+    throw Error(str_cat("save_pretrained ", dir.string(), ": the model holds FP8 weights (keep_fp8); save the model "
+                        "it was loaded or synced from"));
   const int64_t num_layers = hf::decoder_config(model.config()).num_hidden_layers;
   NamedTensors tensors;
   std::unordered_map<std::string, at::Tensor> by_name;
@@ -177,6 +204,8 @@ void save_pretrained(CausalLM& model, const stdfs::path& dir, const SaveOptions&
 }
 
 void init_weights(CausalLM& model, uint64_t seed) {
+  if (model.options().keep_fp8)
+    throw Error("init_weights: a model with FP8 weights (keep_fp8) takes them from a checkpoint (load_weights)");
   const hf::DecoderConfig& c = hf::decoder_config(model.config());
   double std_dev = 0.02;
   if (const auto it = c.extras.find("initializer_range"); it != c.extras.end() && it->is_number())

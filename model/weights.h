@@ -27,7 +27,9 @@ struct LoadOptions {
 
 // Copies every tensor of state_dict(model) from `checkpoint` into the model, converting dtypes
 // (and dequantizing FP8 weights that carry a "<name>_scale_inv" block-scale tensor: value times
-// the scale of its block, blocks of the config's weight_block_size). Throws r1::Error naming the
+// the scale of its block, blocks of the config's weight_block_size). A model built with
+// ModelOptions::keep_fp8 instead keeps such an F8_E4M3 weight and its scales as they are (1 byte per
+// weight), and quantizes any other weight of its FP8 layers per 128x128 block. Throws r1::Error naming the
 // checkpoint and tensor when one is missing, unexpected (MTP tensors of a model built without MTP
 // are skipped, as transformers does), of the wrong shape or of an unloadable dtype.
 void load_weights(CausalLM& model, const hf::Checkpoint& checkpoint, const LoadOptions& options = {});
@@ -46,12 +48,13 @@ struct SaveOptions {
 };
 
 // Writes config.json (torch_dtype set to the stored dtype, quantization_config dropped: weights
-// are saved dequantized) and the weights to `dir`, each file atomically.
+// are saved dequantized) and the weights to `dir`, each file atomically. r1::Error for a model
+// built with keep_fp8.
 void save_pretrained(CausalLM& model, const std::filesystem::path& dir, const SaveOptions& options = {});
 
 // transformers' _init_weights: Linear and Embedding weights ~ N(0, initializer_range) (config
 // extras key, default 0.02), biases 0, RMSNorm weights 1, e_score_correction_bias 0. Deterministic
-// for a seed, on CPU; a no-op for meta tensors.
+// for a seed, on CPU; a no-op for meta tensors. r1::Error for a model built with keep_fp8.
 void init_weights(CausalLM& model, uint64_t seed);
 
 }  // namespace r1::model

@@ -16,12 +16,14 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/error.h"
 #include "core/tokenizer/tokenizer.h"
 #include "model/forward_batch.h"
 #include "model/weights.h"
+#include "rollout/kernels/fp8_torch.h"
 #include "rollout/paged_kv_cache.h"
 
 namespace r1::rollout {
@@ -372,12 +374,28 @@ double Engine::sync_weights(model::CausalLM& source) {
   if (&source != s.model.get()) {
     at::NoGradGuard no_grad;
     // By name: the source may hold more (a trainer's MTP modules), never less.
-    std::unordered_map<std::string, at::Tensor> src;
+    std::unordered_map<std::string, at::Tensor> src, dst;
     for (auto& [name, t] : model::state_dict(source)) src.emplace(name, t);
-    for (auto& [name, t] : model::state_dict(*s.model)) {
+    const model::NamedTensors targets = model::state_dict(*s.model);
+    for (const auto& [name, t] : targets) dst.emplace(name, t);
+    for (auto [name, t] : targets) {
+      const bool fp8 = t.scalar_type() == at::kFloat8_e4m3fn;
+      // An FP8 engine copy (ModelOptions::keep_fp8) of a higher-precision trainer: each FP8 weight is
+      // the trainer's quantized per 128x128 block, codes and scales (what FP8 rollout in RL
+      // frameworks does); its <name>_scale_inv is set with it.
+      if (name.ends_with("_scale_inv") && !src.contains(name)) {
+        const auto weight = dst.find(name.substr(0, name.size() - std::string_view("_scale_inv").size()));
+        if (weight != dst.end() && weight->second.scalar_type() == at::kFloat8_e4m3fn) continue;
+      }
       const auto it = src.find(name);
       R1_CHECK(it != src.end() && it->second.sizes() == t.sizes(), "sync_weights: ", name, " ", t.sizes(),
                it == src.end() ? std::string(" missing in the source") : str_cat(" from ", it->second.sizes()));
+      if (fp8 && it->second.scalar_type() != at::kFloat8_e4m3fn) {
+        const kernels::Fp8Weight q = kernels::quantize_weights(it->second.detach().to(t.device()));
+        t.copy_(q.codes);
+        dst.at(name + "_scale_inv").copy_(q.scales);
+        continue;
+      }
       t.copy_(it->second);
     }
   }

@@ -81,9 +81,11 @@ class Engine {
                                       const std::function<void(int64_t)>& on_step = {});
 
   // Copies `source`'s weights (same architecture and shapes, any dtype or device) into the engine's
-  // model by Hugging Face name, converting dtypes, and drops the prefix cache, whose keys and values
-  // the old weights computed. A no-op copy when `source` is the engine's own model. Returns the
-  // seconds it took (also summed in stats().sync_seconds). Call between generate() calls.
+  // model by Hugging Face name, converting dtypes (into an FP8 model, ModelOptions::keep_fp8: each
+  // FP8 weight quantized per 128x128 block, its weight_scale_inv set with it), and drops the prefix
+  // cache, whose keys and values the old weights computed. A no-op copy when `source` is the
+  // engine's own model. Returns the seconds it took (also summed in stats().sync_seconds). Call
+  // between generate() calls.
   double sync_weights(model::CausalLM& source);
 
   const BlockManager& blocks() const;

@@ -64,8 +64,9 @@ log "configured $build"
 
 # 4. Build what the check runs.
 # cuda_kernels_test: the CUDA kernels against their CPU references (no LibTorch; needs R1KIT_CUDA=ON);
-# bench_kernels: bench/kernels.cu (step 7).
-suites=(model_test rollout_test cuda_kernels_test)
+# fp8_gpu_test: the tensor-level FP8 ops (rollout/kernels/fp8_torch.h) on CUDA tensors against their
+# CPU path (LibTorch's CUDA backend); bench_kernels: bench/kernels.cu (step 7).
+suites=(model_test rollout_test cuda_kernels_test fp8_gpu_test)
 ((kernels_only)) && suites=(cuda_kernels_test)
 targets=("${suites[@]}" bench_kernels)
 ninja -C "$build" -j "$jobs" "${targets[@]}" >"$out/build.log" 2>&1 || { log "build failed (build.log)"; tail -30 "$out/build.log"; exit 1; }

@@ -23,13 +23,28 @@ namespace r1::model::internal {
 at::Tensor empty_param(at::IntArrayRef shape, const at::TensorOptions& options);
 
 // y = x W^T (+ b); weight [out, in] as nn.Linear stores it.
+// With fp8 (ModelOptions::keep_fp8), `weight` is a buffer of e4m3 codes [out, in] (Float8_e4m3fn,
+// 1 byte each) beside the buffer `weight_scale_inv` [ceil(out / 128), ceil(in / 128)] fp32, as
+// DeepSeek's FP8 checkpoints name them; forward quantizes x per 1x128 tile and runs fp8_linear
+// (rollout/kernels/fp8_torch.h), returning x's dtype. Inference only: r1::Error if x requires grad.
 class LinearImpl : public torch::nn::Module {
  public:
-  LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
-  at::Tensor weight, bias;  // bias undefined when absent
+  LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options,
+             bool fp8 = false);
+  at::Tensor forward(const at::Tensor& x) { return is_fp8() ? fp8_forward(x) : at::linear(x, weight, bias); }
+  bool is_fp8() const { return weight_scale_inv.defined(); }
+  // The weight's values in `dtype`: the weight itself, or its codes times their block scales.
+  at::Tensor dense_weight(at::ScalarType dtype) const;
+  at::Tensor weight, bias;     // bias undefined when absent
+  at::Tensor weight_scale_inv;  // fp8 only
+
+ private:
+  at::Tensor fp8_forward(const at::Tensor& x);
 };
 TORCH_MODULE(Linear);
+
+// r1::Error naming `what` when autograd would need the backward of an FP8 layer.
+void check_fp8_inference(const at::Tensor& x, const char* what);
 
 class EmbeddingImpl : public torch::nn::Module {
  public:
@@ -60,7 +75,8 @@ at::Tensor pack_rows(std::initializer_list<at::Tensor*> parts);
 // autograd run gate and up as one GEMM over the packed [gate; up] weight.
 class MlpImpl : public torch::nn::Module {
  public:
-  MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options);
+  // fp8: the three projections hold FP8 weights (see LinearImpl); pack() is then a no-op.
+  MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options, bool fp8 = false);
   at::Tensor forward(const at::Tensor& x);
   void pack();
   Linear gate_proj, up_proj, down_proj;

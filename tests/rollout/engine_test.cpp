@@ -10,10 +10,14 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/causal_lm.h"
 #include "rollout/engine.h"
+#include "rollout/kernels/fp8_torch.h"
+#include "tests/model/fp8_fixtures.h"
 #include "tests/model/model_fixtures.h"
 
 namespace r1::rollout {
@@ -235,6 +239,73 @@ TEST(Engine, FirstTokenDrawsFollowSoftmaxOverTemperature) {
   const double k = static_cast<double>(bins - 1), z = 3.09;
   const double critical = k * std::pow(1.0 - 2.0 / (9.0 * k) + z * std::sqrt(2.0 / (9.0 * k)), 3.0);
   EXPECT_LT(chi, critical) << bins << " bins";
+}
+
+}  // namespace engine_test
+}  // namespace r1::rollout
+
+namespace r1::rollout {
+namespace engine_test {
+
+// An FP8 DeepSeek-V3 (keep_fp8, loaded from a tiny FP8 checkpoint as DeepSeek's is written): greedy
+// decoding through the paged cache equals the argmax of the FP8 model's own full forward. The FP8
+// ops quantize each token's row by itself, so batching and chunking change no code or scale.
+TEST(Engine, Fp8ModelGreedyEqualsArgmaxOfItsFullForward) {
+  r1::test::TempDir tmp;
+  const hf::ModelConfig config = tiny_fp8_config();
+  auto m = fp8_model(config, 21, tmp.path());
+  Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4, .max_batch_tokens = 9});
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 3; ++i) {
+    Request r;
+    r.prompt = prompt_of(5 + 6 * i, 2048, 90 + i);
+    r.params.temperature = 0.0;
+    r.params.max_tokens = 5;
+    r.params.ignore_eos = true;
+    requests.push_back(r);
+  }
+  const auto outputs = engine.generate(requests);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto [want, want_logprobs] = reference_greedy(*m, requests[i].prompt, 5);
+    const Completion& c = outputs[i].completions.at(0);
+    EXPECT_EQ(c.tokens, want) << "request " << i;
+    ASSERT_EQ(c.logprobs.size(), want_logprobs.size());
+    for (std::size_t t = 0; t < want_logprobs.size(); ++t) EXPECT_NEAR(c.logprobs[t], want_logprobs[t], 1e-4) << i << " " << t;
+  }
+}
+
+// sync_weights from an fp32 trainer into the FP8 copy quantizes each FP8 weight per 128x128 block.
+TEST(Engine, SyncWeightsQuantizesIntoAnFp8Copy) {
+  r1::test::TempDir tmp;
+  const hf::ModelConfig config = tiny_fp8_config();
+  auto m = fp8_model(config, 22, tmp.path());
+  auto trainer = random_model(config, at::kFloat, 23, /*with_mtp=*/true);
+  Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4});
+  engine.sync_weights(*trainer);
+  std::unordered_map<std::string, at::Tensor> src;
+  for (auto& [name, t] : model::state_dict(*trainer)) src.emplace(name, t);
+  std::unordered_map<std::string, at::Tensor> dst;
+  for (auto& [name, t] : model::state_dict(*m)) dst.emplace(name, t);
+  int64_t fp8_weights = 0;
+  for (const auto& [name, t] : dst) {
+    if (t.scalar_type() != at::kFloat8_e4m3fn) {
+      if (!name.ends_with("_scale_inv")) {
+        EXPECT_TRUE(at::equal(t, src.at(name))) << name;
+      }
+      continue;
+    }
+    ++fp8_weights;
+    const kernels::Fp8Weight q = kernels::quantize_weights(src.at(name).detach());
+    EXPECT_TRUE(at::equal(t.view(at::kByte), q.codes.view(at::kByte))) << name;
+    EXPECT_TRUE(at::equal(dst.at(name + "_scale_inv"), q.scales)) << name;
+  }
+  EXPECT_EQ(fp8_weights, 40);
+  Request r;
+  r.prompt = prompt_of(9, 2048, 95);
+  r.params.temperature = 0.0;
+  r.params.max_tokens = 4;
+  r.params.ignore_eos = true;
+  EXPECT_EQ(engine.generate({r})[0].completions[0].tokens, reference_greedy(*m, r.prompt, 4).first);
 }
 
 }  // namespace engine_test

@@ -18,6 +18,7 @@
 #include "model/moe_routing.h"
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_torch.h"
+#include "tests/support/test_support.h"
 
 namespace r1::rollout::fp8_torch_test {
 namespace {
@@ -214,12 +215,8 @@ TEST(Fp8Torch, MoeExpertsEqualTheReferenceAndStayWithinTheBound) {
 }
 
 void expect_error(const std::function<void()>& call, const std::string& needle) {
-  try {
-    call();
-    ADD_FAILURE() << "no error; expected one containing: " << needle;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
+  const std::string message = r1::test::error_of(call);
+  EXPECT_NE(message.find(needle), std::string::npos) << message;
 }
 
 TEST(Fp8Torch, BadShapesDtypesAndDevicesAreNamed) {
