@@ -75,7 +75,7 @@ struct Engine::State {
         tokenizer(tok),
         config(cfg),
         blocks(num_blocks, cfg.block_size),
-        cache(model->kv_spec(), blocks, model->options().dtype, model->options().device) {
+        cache(model->kv_spec(), blocks, model->options().dtype, model->options().device, cfg.attention) {
     const auto& eos = hf::decoder_config(model->config()).eos_token_id;
     eos_ids.assign(eos.begin(), eos.end());
   }

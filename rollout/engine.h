@@ -14,6 +14,7 @@
 
 #include "model/causal_lm.h"
 #include "rollout/block_manager.h"
+#include "rollout/paged_kv_cache.h"
 #include "rollout/sampling.h"
 
 namespace r1::tokenizer {
@@ -29,6 +30,9 @@ struct EngineConfig {
   // (forked after its prefill), so they may take the batch past this by n - 1.
   int64_t max_num_seqs = 256;
   int64_t max_batch_tokens = 2048;            // tokens per forward (decode rows + prefill chunks)
+  // How the paged KV cache is attended (rollout/paged_kv_cache.h): the CPU kernel on the CPU, the
+  // portable gather path on other devices (kAuto); tests force kGather on the CPU.
+  KvAttention attention = KvAttention::kAuto;
 };
 
 struct Request {
