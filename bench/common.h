@@ -26,18 +26,26 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// GFLOP/s of at::mm at [m, k] x [k, n] in `dtype`: two warm-ups, then the median of runs filling
-// `budget_s` seconds (at least 3).
-inline double matmul_gflops(at::ScalarType dtype, int64_t m, int64_t k, int64_t n, double budget_s = 1.5) {
-  const at::Tensor a = at::randn({m, k}).to(dtype), b = at::randn({k, n}).to(dtype);
-  at::mm(a, b);
-  at::mm(a, b);
+// GFLOP/s of at::mm at [m, k] x [k, n] in `dtype` on `device`: two warm-ups, then the median of
+// runs filling `budget_s` seconds (at least 3). On a GPU a run is 10 products then one synchronizing
+// read of an element, so the launch queue, not the host round trip, sets the pace.
+inline double matmul_gflops(at::ScalarType dtype, int64_t m, int64_t k, int64_t n, double budget_s = 1.5,
+                            at::Device device = at::kCPU) {
+  const at::Tensor a = at::randn({m, k}).to(dtype).to(device), b = at::randn({k, n}).to(dtype).to(device);
+  const int64_t per_run = device.is_cpu() ? 1 : 10;
+  const auto sync = [&](const at::Tensor& c) {
+    if (!device.is_cpu()) c.select(0, 0).select(0, 0).item<double>();
+  };
+  sync(at::mm(a, b));
+  sync(at::mm(a, b));
   std::vector<double> rates;
   const auto start = Clock::now();
   while (rates.size() < 3 || (seconds_since(start) < budget_s && rates.size() < 50)) {
     const auto t = Clock::now();
-    at::mm(a, b);
-    rates.push_back(2.0 * static_cast<double>(m * k * n) / seconds_since(t) / 1e9);
+    at::Tensor c;
+    for (int64_t i = 0; i < per_run; ++i) c = at::mm(a, b);
+    sync(c);
+    rates.push_back(2.0 * static_cast<double>(m * k * n * per_run) / seconds_since(t) / 1e9);
   }
   return median(rates);
 }

@@ -10,7 +10,10 @@
 // (bench/rollout_reference.py); and the time sync_weights takes to refresh the engine's weights
 // from a trainer's copy.
 //   usage: bench/rollout [--new-tokens N] [--reference-new-tokens N] [--dtype auto|fp32|bf16]
-//                        [--no-reference] [--no-naive] [--only-tiny] [--seqs N (one concurrency only)]
+//                        [--no-reference] [--no-naive] [--only-tiny] [--seqs N[,N...]] [--device cpu|cuda]
+// --device cuda (issue 9; scripts/gpu-check.sh --rollout runs it) puts the models and the engine on
+// the GPU (its KV cache attended by the portable gather path, rollout/paged_kv_cache.h), measures the
+// floors there (8192^3 products), and runs transformers' generate() on the GPU too.
 // --dtype auto (the default) runs in bf16 where bf16 matmul is faster than fp32 (avx512_bf16/AMX)
 // and in fp32 elsewhere. Prints a table, then one JSON line whose "qwen2.5-0.5b@64" figures carry
 // share_of_bf16_floor, vs_naive, vs_transformers and vs_llama_cpp_target (tokens/s over 200, issue
@@ -63,7 +66,7 @@ std::vector<rollout::Request> make_requests(int64_t seqs, int64_t vocab, int64_t
 }
 
 // Naive: every new token re-runs the whole text of every sequence (packed, no cache).
-double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64_t steps) {
+double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64_t steps, at::Device device) {
   at::InferenceMode guard;
   std::vector<std::vector<int64_t>> texts(static_cast<std::size_t>(seqs));
   for (auto& t : texts) {
@@ -78,25 +81,42 @@ double naive_tokens_per_s(model::CausalLM& m, int64_t seqs, int64_t vocab, int64
       lens.push_back(static_cast<int64_t>(t.size()));
       last.push_back(static_cast<int64_t>(flat.size()) - 1);
     }
-    const at::Tensor hidden = m.forward(at::tensor(flat, at::kLong), model::packed_batch(lens));
-    const at::Tensor next = m.logits(hidden.index_select(0, at::tensor(last, at::kLong))).argmax(-1);
+    const at::Tensor hidden = m.forward(at::tensor(flat, at::kLong).to(device), model::packed_batch(lens, device));
+    const at::Tensor next = m.logits(hidden.index_select(0, at::tensor(last, at::kLong).to(device))).argmax(-1).cpu();
     for (std::size_t i = 0; i < texts.size(); ++i) texts[i].push_back(next[static_cast<int64_t>(i)].item<int64_t>());
   }
   return static_cast<double>(seqs * steps) / seconds_since(start);
 }
 
+// "64,256" -> {64, 256}.
+std::vector<int64_t> parse_counts(const std::string& text) {
+  std::vector<int64_t> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, end - pos);
+    char* rest = nullptr;
+    const long long v = std::strtoll(item.c_str(), &rest, 10);
+    if (item.empty() || *rest != '\0' || v < 1)
+      throw Error(str_cat("--seqs: expected positive counts separated by commas, found '", text, "'"));
+    out.push_back(v);
+    pos = end + 1;
+  }
+  return out;
+}
+
 json run_reference(const std::string& source_dir, const std::string& config, int64_t seqs, int64_t new_tokens,
-                   const std::string& dtype) {
+                   const std::string& dtype, const std::string& device) {
   return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/rollout_reference.py --config ", config,
                                   " --seqs ", seqs, " --group ", kGroup, " --prompt-len ", kPromptLen, " --new-tokens ",
                                   new_tokens, " --dtype ", dtype == "bf16" ? "bfloat16" : "float32", " --threads ",
-                                  at::get_num_threads(), " 2>/dev/null"));
+                                  at::get_num_threads(), " --device ", device, " 2>/dev/null"));
 }
 
 int run(int argc, char** argv) {
   core::retain_freed_memory();  // as the r1kit program does (core/process.h)
   int64_t new_tokens = 256, reference_new_tokens = -1;
-  std::string dtype = "auto";
+  std::string dtype = "auto", device_name = "cpu";
   bool reference = true, only_tiny = false, naive = true;
   std::vector<int64_t> concurrency = {1, 8, 64};
   for (int i = 1; i < argc; ++i) {
@@ -107,17 +127,24 @@ int run(int argc, char** argv) {
     else if (a == "--no-reference") reference = false;
     else if (a == "--no-naive") naive = false;
     else if (a == "--only-tiny") only_tiny = true;
-    else if (a == "--seqs" && i + 1 < argc) concurrency = {std::atoll(argv[++i])};
-    else throw Error(str_cat("bench/rollout: unknown argument ", a));
+    else if (a == "--seqs" && i + 1 < argc) concurrency = parse_counts(argv[++i]);
+    else if (a == "--device" && i + 1 < argc) device_name = argv[++i];
+    else throw Error(str_cat("unknown argument ", a));
   }
   if (dtype != "auto" && dtype != "fp32" && dtype != "bf16")
-    throw Error(str_cat("bench/rollout: --dtype: expected auto, fp32 or bf16, found ", dtype));
+    throw Error(str_cat("--dtype: expected auto, fp32 or bf16, found ", dtype));
+  if (device_name != "cpu" && device_name != "cuda")
+    throw Error(str_cat("--device: expected cpu or cuda, found ", device_name));
+  if (device_name == "cuda" && !at::hasCUDA())
+    throw Error("--device cuda, but this LibTorch sees no CUDA device");
+  const at::Device device = device_name == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  const int64_t floor_size = device.is_cpu() ? 2048 : 8192;
   if (reference_new_tokens < 0) reference_new_tokens = new_tokens;
   const char* src = std::getenv("R1KIT_SOURCE_DIR");
   const std::string source_dir = src ? src : ".";
   // The floor: the best bf16 / fp32 rate of a large product (2048^3) on this machine.
-  const double fp32_floor = matmul_gflops(at::kFloat, 2048, 2048, 2048, 2.0);
-  const double bf16_floor = matmul_gflops(at::kBFloat16, 2048, 2048, 2048, 2.0);
+  const double fp32_floor = matmul_gflops(at::kFloat, floor_size, floor_size, floor_size, 2.0, device);
+  const double bf16_floor = matmul_gflops(at::kBFloat16, floor_size, floor_size, floor_size, 2.0, device);
   if (dtype == "auto") dtype = bf16_floor > fp32_floor ? "bf16" : "fp32";
   const at::ScalarType type = dtype == "bf16" ? at::kBFloat16 : at::kFloat;
 
@@ -129,6 +156,7 @@ int run(int argc, char** argv) {
 
   json out;
   out["bench"] = "rollout";
+  out["device"] = device_name;
   out["threads"] = at::get_num_threads();
   out["dtype"] = dtype;
   out["new_tokens"] = new_tokens;
@@ -141,13 +169,15 @@ int run(int argc, char** argv) {
   for (const Target& t : targets) {
     const hf::ModelConfig config = hf::load_model_config(t.config);
     const hf::DecoderConfig& c = hf::decoder_config(config);
-    const double fp32_rate = std::max(fp32_floor, matmul_gflops(at::kFloat, 1024, c.hidden_size, c.intermediate_size));
+    const double fp32_rate =
+        std::max(fp32_floor, matmul_gflops(at::kFloat, 1024, c.hidden_size, c.intermediate_size, 1.5, device));
     const double bf16_rate =
-        std::max(bf16_floor, matmul_gflops(at::kBFloat16, 1024, c.hidden_size, c.intermediate_size));
-    const double decode_rate = matmul_gflops(type, 64, c.hidden_size, c.intermediate_size);
+        std::max(bf16_floor, matmul_gflops(at::kBFloat16, 1024, c.hidden_size, c.intermediate_size, 1.5, device));
+    const double decode_rate = matmul_gflops(type, 64, c.hidden_size, c.intermediate_size, 1.5, device);
     const double flops_per_token = model::model_info(config, kPromptLen + new_tokens / 2).flops_per_token;
     model::ModelOptions options;
     options.dtype = type;
+    options.device = device;
     auto m = model::make_causal_lm(config, options);
     model::init_weights(*m, 1);
     m->module().eval();
@@ -185,13 +215,13 @@ int run(int argc, char** argv) {
       if (seqs == 64) {
         if (naive) {
           const int64_t naive_steps = t.name == "qwen2.5-0.5b" ? 2 : 8;
-          const double naive_rate = naive_tokens_per_s(*m, seqs, c.vocab_size, naive_steps);
+          const double naive_rate = naive_tokens_per_s(*m, seqs, c.vocab_size, naive_steps, device);
           row["naive_tokens_per_s"] = naive_rate;
           row["vs_naive"] = tokens_per_s / naive_rate;
           std::printf("  naive %.1f (x%.1f)", naive_rate, tokens_per_s / naive_rate);
         }
         if (reference) {
-          const json ref = run_reference(source_dir, t.config, seqs, reference_new_tokens, dtype);
+          const json ref = run_reference(source_dir, t.config, seqs, reference_new_tokens, dtype, device_name);
           row["transformers"] = ref;
           if (ref.is_object()) {
             row["vs_transformers"] = tokens_per_s / ref["tokens_per_s"].get<double>();

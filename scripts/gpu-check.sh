@@ -8,7 +8,14 @@
 #   run(command="bash scripts/gpu-check.sh", carry=[".gpu-deps"], timeout_s=600)
 # Options: --configure-only (check the toolchain and dependencies, build nothing), --jobs N,
 # --kernels-only (build and run only the CUDA kernels: cuda_kernels_test, its sanitizer runs and
-# bench/kernels, no LibTorch suites: about 3 minutes, for a device lease too short for the rest).
+# bench/kernels, no LibTorch suites: about 3 minutes, for a device lease too short for the rest),
+# --e2e (issue 9's end-to-end checks instead of the suites: builds r1kit and bench/rollout, runs
+# bench/rollout --device cuda at 1, 64 and 256 sequences beside transformers on the GPU, and, when the
+# CPU demo's cold-start model and metrics are carried, the demo's reasoning GRPO stage on the GPU from
+# that model, compared with the CPU run's held-out figures; report in $OUT/gpu-e2e.json). For --e2e
+# carry the CPU run too:
+#   run(command="bash scripts/gpu-check.sh --e2e", carry=[".gpu-deps", "runs/tiny_r1/cold_start/model",
+#       "runs/tiny_r1/metrics.jsonl"], timeout_s=600)
 # Budget: about 10 minutes on 16 cores for the LibTorch suites' build, plus about 3 for the kernel
 # checks (estimates: the script has been run here, without a GPU, up to --configure-only and the
 # kernels' build; not yet on a GPU machine). Steps 6 and 7 run the FP8 GEMM test's small shapes under
@@ -18,13 +25,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 configure_only=0
 kernels_only=0
+e2e=0
 jobs=$(nproc)
 while (($#)); do
   case "$1" in
     --configure-only) configure_only=1 ;;
     --kernels-only) kernels_only=1 ;;
+    --e2e) e2e=1 ;;
     --jobs) jobs=$2; shift ;;
-    *) echo "gpu-check: unknown option $1 (expected --configure-only, --kernels-only or --jobs N)" >&2; exit 2 ;;
+    *) echo "gpu-check: unknown option $1 (expected --configure-only, --kernels-only, --e2e or --jobs N)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -69,8 +78,10 @@ log "configured $build"
 suites=(model_test rollout_test cuda_kernels_test fp8_gpu_test)
 ((kernels_only)) && suites=(cuda_kernels_test)
 targets=("${suites[@]}" bench_kernels)
+((e2e)) && targets=(r1kit bench_rollout)
 ninja -C "$build" -j "$jobs" "${targets[@]}" >"$out/build.log" 2>&1 || { log "build failed (build.log)"; tail -30 "$out/build.log"; exit 1; }
 log "built ${targets[*]} in $(( $(date +%s) - start )) s"
+((e2e)) && exec bash scripts/gpu-e2e.sh "$build" "$out" "$python" "$gpu" "$torch" "$start"
 
 # 5. Tests: every LibTorch suite and the CUDA kernel suite, with gtest's JSON report; the summary
 # names the tests that ran (not skipped) and need CUDA by name, so a GPU test silently skipping on a
