@@ -210,14 +210,22 @@ namespace {
 
 // The (token, slot) pairs sorted by expert: slot_of_row, row_of_slot [R] and offsets [E + 1], int64.
 struct PermutationTensors {
+  int64_t num_tokens, top_k, num_experts;
   at::Tensor slot_of_row, row_of_slot, offsets;
+
+  Permutation view() const {
+    return {.num_tokens = num_tokens, .top_k = top_k, .num_experts = num_experts,
+            .slot_of_row = slot_of_row.data_ptr<int64_t>(), .row_of_slot = row_of_slot.data_ptr<int64_t>(),
+            .offsets = offsets.data_ptr<int64_t>()};
+  }
 };
 
 PermutationTensors permute(const at::Tensor& indices_Tk, int64_t num_experts) {
   const int64_t T = indices_Tk.size(0), k = indices_Tk.size(1);
   const at::Tensor ids = indices_Tk.to(at::kInt).contiguous();
   const at::TensorOptions longs = ids.options().dtype(at::kLong);
-  PermutationTensors p{at::empty({T * k}, longs), at::empty({T * k}, longs), at::empty({num_experts + 1}, longs)};
+  PermutationTensors p{T, k, num_experts, at::empty({T * k}, longs), at::empty({T * k}, longs),
+                       at::empty({num_experts + 1}, longs)};
   if (ids.is_cuda()) {
 #ifdef R1KIT_WITH_CUDA_KERNELS
     const at::Tensor workspace =
@@ -238,16 +246,48 @@ PermutationTensors permute(const at::Tensor& indices_Tk, int64_t num_experts) {
   return p;
 }
 
-Permutation view_of(const PermutationTensors& p, int64_t T, int64_t k, int64_t E) {
-  return {.num_tokens = T, .top_k = k, .num_experts = E, .slot_of_row = p.slot_of_row.data_ptr<int64_t>(),
-          .row_of_slot = p.row_of_slot.data_ptr<int64_t>(), .offsets = p.offsets.data_ptr<int64_t>()};
+// Rows in expert order: each token's codes and scales once per chosen expert ([R, K], [R, KT]).
+Fp8Activations gather_rows(const PermutationTensors& perm, const Fp8Activations& a) {
+  const int64_t R = perm.num_tokens * perm.top_k, K = a.codes.size(1);
+  const Fp8Activations out{at::empty({R, K}, a.codes.options()), at::empty({R, tiles(K)}, a.scales.options())};
+  if (a.codes.is_cuda()) {
+#ifdef R1KIT_WITH_CUDA_KERNELS
+    check_launch(permute_rows_cuda(perm.slot_of_row.data_ptr<int64_t>(), perm.num_tokens, perm.top_k, K,
+                                   bytes(a.codes), a.scales.data_ptr<float>(), bytes(out.codes),
+                                   out.scales.data_ptr<float>(), current_stream(a.codes.device())),
+                 "permute_rows_cuda");
+    return out;
+#else
+    no_cuda();
+#endif
+  }
+  permute_rows(perm.view(), K, bytes(a.codes), a.scales.data_ptr<float>(), bytes(out.codes),
+               out.scales.data_ptr<float>());
+  return out;
 }
 
-}  // namespace
+// out [T, N] fp32 = per token the weighted sum of its k rows of y [R, N], in slot order.
+at::Tensor combine(const PermutationTensors& perm, const at::Tensor& y_RN, const at::Tensor& weights_Tk) {
+  const int64_t N = y_RN.size(1);
+  const at::Tensor w = weights_Tk.to(at::kFloat).contiguous();
+  const at::Tensor out = at::empty({perm.num_tokens, N}, y_RN.options());
+  if (y_RN.is_cuda()) {
+#ifdef R1KIT_WITH_CUDA_KERNELS
+    check_launch(unpermute_combine_cuda(perm.row_of_slot.data_ptr<int64_t>(), perm.num_tokens, perm.top_k, N,
+                                        y_RN.data_ptr<float>(), w.data_ptr<float>(), out.data_ptr<float>(),
+                                        current_stream(y_RN.device())),
+                 "unpermute_combine_cuda");
+    return out;
+#else
+    no_cuda();
+#endif
+  }
+  unpermute_combine(perm.view(), N, y_RN.data_ptr<float>(), w.data_ptr<float>(), out.data_ptr<float>());
+  return out;
+}
 
-at::Tensor fp8_moe_experts(const at::Tensor& x_TD, const at::Tensor& indices_Tk, const at::Tensor& weights_Tk,
-                           const Fp8Weight& gate_up, const Fp8Weight& down, at::ScalarType out_dtype,
-                           Fp8GemmKernel kernel) {
+void check_moe(const at::Tensor& x_TD, const at::Tensor& indices_Tk, const at::Tensor& weights_Tk,
+               const Fp8Weight& gate_up, const Fp8Weight& down) {
   check_input(x_TD, "fp8_moe_experts: x", 2);
   check_input(weights_Tk, "fp8_moe_experts: weights", 2);
   check_weight(gate_up, "fp8_moe_experts: gate_up", 3);
@@ -274,45 +314,28 @@ at::Tensor fp8_moe_experts(const at::Tensor& x_TD, const at::Tensor& indices_Tk,
       throw Error(str_cat("fp8_moe_experts: expert indices in [", lo.item<int64_t>(), ", ", hi.item<int64_t>(),
                           "], expected [0, ", E, ")"));
   }
+}
+
+}  // namespace
+
+at::Tensor fp8_moe_experts(const at::Tensor& x_TD, const at::Tensor& indices_Tk, const at::Tensor& weights_Tk,
+                           const Fp8Weight& gate_up, const Fp8Weight& down, at::ScalarType out_dtype,
+                           Fp8GemmKernel kernel) {
+  check_moe(x_TD, indices_Tk, weights_Tk, gate_up, down);
   const c10::DeviceGuard guard(x_TD.device());
-  const bool cuda = x_TD.is_cuda();
-  const int64_t R = T * k;
+  const int64_t I = down.codes.size(2), R = indices_Tk.numel();
   const at::TensorOptions f32 = x_TD.options().dtype(at::kFloat);
-  const PermutationTensors perm = permute(indices_Tk, E);
-  const Fp8Activations a = quantize_activations(x_TD);
-  // Rows in expert order: a token's codes and scales once per chosen expert.
-  const at::Tensor codes_RD = at::empty({R, D}, a.codes.options()), scales_RKT = at::empty({R, tiles(D)}, f32);
-  if (cuda) {
-#ifdef R1KIT_WITH_CUDA_KERNELS
-    check_launch(permute_rows_cuda(perm.slot_of_row.data_ptr<int64_t>(), T, k, D, bytes(a.codes),
-                                   a.scales.data_ptr<float>(), bytes(codes_RD), scales_RKT.data_ptr<float>(),
-                                   current_stream(x_TD.device())),
-                 "permute_rows_cuda");
-#endif
-  } else {
-    permute_rows(view_of(perm, T, k, E), D, bytes(a.codes), a.scales.data_ptr<float>(), bytes(codes_RD),
-                 scales_RKT.data_ptr<float>());
-  }
+  const PermutationTensors perm = permute(indices_Tk, gate_up.codes.size(0));
+  const Fp8Activations a = gather_rows(perm, quantize_activations(x_TD));
   const at::Tensor gate_up_R2I = at::empty({R, 2 * I}, f32);
-  gemm_into(codes_RD, scales_RKT, gate_up.codes.contiguous(), gate_up.scales.contiguous(), perm.offsets, gate_up_R2I,
+  gemm_into(a.codes, a.scales, gate_up.codes.contiguous(), gate_up.scales.contiguous(), perm.offsets, gate_up_R2I,
             kernel);
   // SwiGLU in fp32, then re-quantized per 1x128 tile for the down projection (DeepSeek-V3 section 3.3.2).
   const at::Tensor h_RI = at::silu(gate_up_R2I.narrow(1, 0, I)) * gate_up_R2I.narrow(1, I, I);
   const Fp8Activations h = quantize_activations(h_RI);
-  const at::Tensor y_RD = at::empty({R, D}, f32);
+  const at::Tensor y_RD = at::empty({R, x_TD.size(1)}, f32);
   gemm_into(h.codes, h.scales, down.codes.contiguous(), down.scales.contiguous(), perm.offsets, y_RD, kernel);
-  const at::Tensor w = weights_Tk.to(at::kFloat).contiguous();
-  const at::Tensor out = at::empty({T, D}, f32);
-  if (cuda) {
-#ifdef R1KIT_WITH_CUDA_KERNELS
-    check_launch(unpermute_combine_cuda(perm.row_of_slot.data_ptr<int64_t>(), T, k, D, y_RD.data_ptr<float>(),
-                                        w.data_ptr<float>(), out.data_ptr<float>(), current_stream(x_TD.device())),
-                 "unpermute_combine_cuda");
-#endif
-  } else {
-    unpermute_combine(view_of(perm, T, k, E), D, y_RD.data_ptr<float>(), w.data_ptr<float>(), out.data_ptr<float>());
-  }
-  return out.to(out_dtype);
+  return combine(perm, y_RD, weights_Tk).to(out_dtype);
 }
 
 }  // namespace r1::rollout::kernels
