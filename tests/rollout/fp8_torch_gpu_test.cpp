@@ -2,7 +2,9 @@
 // own executable, fp8_gpu_test, as it needs LibTorch's CUDA backend, which scripts/gpu-check.sh links):
 // quantization bit for bit; fp8_linear and fp8_moe_experts through the kSimple GEMM bit for bit
 // (linear) or within the silu ulp differences' effect (MoE), through kWgmma within 1e-2 of
-// sum |q(x) w| (fp8_cuda.h's stated tolerance); a CUDA input with CPU weights is refused by name.
+// sum |q(x) w| (fp8_cuda.h's stated tolerance); a CUDA input with CPU weights is refused by name;
+// the tiny FP8 DeepSeek-V3 (tests/model/fp8_fixtures.h) built on the GPU gives the CPU FP8 model's
+// logits within 1e-2 norm-wise.
 // Skips with a printed reason where LibTorch sees no CUDA device (here: CPU-only LibTorch, no GPU).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -10,12 +12,16 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <tuple>
 
+#include "model/causal_lm.h"
 #include "model/moe_routing.h"
+#include "model/weights.h"
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_torch.h"
+#include "tests/model/fp8_fixtures.h"
 #include "tests/support/test_support.h"
 
 namespace r1::rollout::fp8_torch_gpu_test {
@@ -112,6 +118,29 @@ TEST(Fp8TorchGpu, MixedDevicesAreRefused) {
   const Fp8Weight w = quantize_weights(randn({64, 128}, 1));
   const std::string message = r1::test::error_of([&] { fp8_linear(randn({2, 128}, 2).cuda(), w, at::kFloat); });
   EXPECT_NE(message.find("fp8_linear: tensors on cuda:0 and cpu"), std::string::npos) << message;
+}
+
+TEST(Fp8TorchGpu, Fp8ModelOnCudaMatchesTheCpuModel) {
+  R1_SKIP_WITHOUT_TORCH_CUDA();
+  using namespace r1::model::test_fixtures;
+  r1::test::TempDir tmp;
+  // All experts per token: no routing choice for the devices' rounding differences to flip.
+  const hf::ModelConfig config = tiny_fp8_config(/*all_experts=*/true);
+  write_fp8_checkpoint(config, 61, tmp.path());
+  model::ModelOptions options;
+  options.keep_fp8 = true;
+  const auto cpu = model::load_causal_lm(tmp.path(), options);
+  options.device = at::Device(at::kCUDA, 0);
+  const auto gpu = model::load_causal_lm(tmp.path(), options);
+  const std::vector<int64_t> lens = {7, 12, 5};
+  const at::Tensor ids = random_ids(24, hf::decoder_config(config).vocab_size, 62);
+  at::InferenceMode guard;
+  const at::Tensor want = cpu->logits(cpu->forward(ids, model::packed_batch(lens))).to(at::kDouble);
+  const at::Tensor got =
+      gpu->logits(gpu->forward(ids.cuda(), model::packed_batch(lens, options.device))).cpu().to(at::kDouble);
+  const double rel = ((got - want).norm() / want.norm()).item<double>();
+  std::cout << "FP8 model, CUDA vs CPU logits: |diff| / |logits| = " << rel << "\n";
+  EXPECT_LT(rel, 1e-2);
 }
 
 }  // namespace
