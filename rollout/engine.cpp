@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/tokenizer/tokenizer.h"
 #include "model/forward_batch.h"
+#include "model/model_info.h"
 #include "model/weights.h"
 #include "rollout/kernels/fp8_torch.h"
 #include "rollout/paged_kv_cache.h"
@@ -70,6 +71,36 @@ struct Engine::State {
   int64_t next_id = 0;
   int64_t num_finished = 0;
 
+  // What the automatic thread choice (EngineConfig::threads) reads: the matmul FLOPs of one token
+  // and the bytes of the weights.
+  double flops_per_token = 0.0;
+  int64_t weight_bytes = 0;
+
+  // Sets LibTorch's intra-op thread count for a scope and restores it after.
+  class ThreadScope {
+   public:
+    explicit ThreadScope(int threads) : saved_(at::get_num_threads()) {
+      if (threads != saved_) at::set_num_threads(threads);
+    }
+    ~ThreadScope() {
+      if (at::get_num_threads() != saved_) at::set_num_threads(saved_);
+    }
+    ThreadScope(const ThreadScope&) = delete;
+    ThreadScope& operator=(const ThreadScope&) = delete;
+
+   private:
+    int saved_;
+  };
+
+  int step_threads(int64_t num_tokens) const {
+    constexpr double kSmallStepFlops = 2e9;
+    constexpr int64_t kSmallModelBytes = int64_t{64} << 20;
+    if (config.threads > 0) return static_cast<int>(config.threads);
+    const bool small = static_cast<double>(num_tokens) * flops_per_token < kSmallStepFlops &&
+                       weight_bytes < kSmallModelBytes;
+    return small ? 1 : at::get_num_threads();
+  }
+
   State(std::shared_ptr<model::CausalLM> m, const tokenizer::Tokenizer* tok, EngineConfig cfg, int64_t num_blocks)
       : model(std::move(m)),
         tokenizer(tok),
@@ -78,6 +109,9 @@ struct Engine::State {
         cache(model->kv_spec(), blocks, model->options().dtype, model->options().device, cfg.attention) {
     const auto& eos = hf::decoder_config(model->config()).eos_token_id;
     eos_ids.assign(eos.begin(), eos.end());
+    flops_per_token = model::model_info(model->config(), 1).flops_per_token;
+    for (const at::Tensor& p : model->module().parameters()) weight_bytes += p.numel() * static_cast<int64_t>(p.element_size());
+    for (const at::Tensor& b : model->module().buffers()) weight_bytes += b.numel() * static_cast<int64_t>(b.element_size());
   }
 
   struct Scheduled {
@@ -230,6 +264,9 @@ struct Engine::State {
   void step() {
     const std::vector<Scheduled> batch = schedule();
     R1_CHECK(!batch.empty(), "nothing scheduled with ", running.size(), " running, ", waiting.size(), " waiting");
+    int64_t num_tokens = 0;
+    for (const Scheduled& s : batch) num_tokens += s.num_tokens;
+    const ThreadScope threads(model->options().device.is_cpu() ? step_threads(num_tokens) : at::get_num_threads());
     // Forward over every scheduled token.
     std::vector<int64_t> ids, chunk_lens, context_lens, seq_ids;
     for (const Scheduled& s : batch) {
@@ -313,6 +350,7 @@ Engine::Engine(std::shared_ptr<model::CausalLM> model, const tokenizer::Tokenize
   if (config.block_size < 1 || config.max_num_seqs < 1 || config.max_batch_tokens < 1)
     throw Error(str_cat("rollout: block_size, max_num_seqs and max_batch_tokens must be >= 1, found ",
                         config.block_size, ", ", config.max_num_seqs, ", ", config.max_batch_tokens));
+  if (config.threads < 0) throw Error(str_cat("rollout: threads must be >= 0 (0: automatic), found ", config.threads));
   const int64_t num_blocks = PagedKvCache::blocks_for_bytes(model->kv_spec(), config.block_size,
                                                             model->options().dtype, config.kv_cache_bytes);
   if (num_blocks < 1)

@@ -33,6 +33,15 @@ struct EngineConfig {
   // How the paged KV cache is attended (rollout/paged_kv_cache.h): the CPU kernel on the CPU, the
   // portable gather path on other devices (kAuto); tests force kGather on the CPU.
   KvAttention attention = KvAttention::kAuto;
+  // Intra-op threads for a step (forward, LM head, draws): 0 = automatic, N = always N. Automatic
+  // runs a step on one thread when its work is small (under ~2 GFLOP: the step's tokens times the
+  // model's FLOPs per token) and the model's weights are small (under 64 MB), else on all of
+  // LibTorch's threads. Small steps of a small model are a few hundred ATen calls of microseconds
+  // each; on two threads every parallel region wakes and joins the other thread through futexes,
+  // which cost more than the work (the tiny DeepSeek-V3 decoded 1.9-3.7x faster on one thread than
+  // on two, docs/rollout.md). The choice depends only on the step's token count, so a seeded run
+  // still repeats exactly.
+  int64_t threads = 0;
 };
 
 struct Request {
