@@ -4,7 +4,8 @@
 // (linear) or within the silu ulp differences' effect (MoE), through kWgmma within 1e-2 of
 // sum |q(x) w| (fp8_cuda.h's stated tolerance); a CUDA input with CPU weights is refused by name;
 // the tiny FP8 DeepSeek-V3 (tests/model/fp8_fixtures.h) built on the GPU gives the CPU FP8 model's
-// logits within 1e-2 norm-wise.
+// logits within 1e-2 norm-wise, and greedy decoding through the engine on the GPU equals the argmax
+// of that model's full forward over prompt + completion.
 // Skips with a printed reason where LibTorch sees no CUDA device (here: CPU-only LibTorch, no GPU).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -19,6 +20,7 @@
 #include "model/causal_lm.h"
 #include "model/moe_routing.h"
 #include "model/weights.h"
+#include "rollout/engine.h"
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_torch.h"
 #include "tests/model/fp8_fixtures.h"
@@ -141,6 +143,30 @@ TEST(Fp8TorchGpu, Fp8ModelOnCudaMatchesTheCpuModel) {
   const double rel = ((got - want).norm() / want.norm()).item<double>();
   std::cout << "FP8 model, CUDA vs CPU logits: |diff| / |logits| = " << rel << "\n";
   EXPECT_LT(rel, 1e-2);
+
+  Engine engine(gpu, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4, .max_batch_tokens = 9});
+  std::vector<Request> requests(3);
+  for (int64_t i = 0; i < 3; ++i) {
+    const at::Tensor prompt = random_ids(5 + 6 * i, hf::decoder_config(config).vocab_size, 63 + i);
+    requests[i].prompt.assign(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt.numel());
+    requests[i].params.temperature = 0.0;
+    requests[i].params.max_tokens = 5;
+    requests[i].params.ignore_eos = true;
+  }
+  const auto outputs = engine.generate(requests);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    // One full forward over prompt + completion: its argmax at each position from the prompt's last
+    // token on must be the next generated token.
+    std::vector<int64_t> seq(requests[i].prompt.begin(), requests[i].prompt.end());
+    const std::vector<int32_t>& generated = outputs[i].completions.at(0).tokens;
+    seq.insert(seq.end(), generated.begin(), generated.end() - 1);
+    const std::vector<int64_t> len = {static_cast<int64_t>(seq.size())};
+    const at::Tensor hidden = gpu->forward(at::tensor(seq, at::kLong).cuda(), model::packed_batch(len, options.device));
+    const int64_t first = static_cast<int64_t>(requests[i].prompt.size()) - 1;
+    const at::Tensor argmax = gpu->logits(hidden.narrow(0, first, len[0] - first)).argmax(-1).cpu();
+    for (std::size_t t = 0; t < generated.size(); ++t)
+      EXPECT_EQ(argmax[static_cast<int64_t>(t)].item<int64_t>(), generated[t]) << "request " << i << " token " << t;
+  }
 }
 
 }  // namespace
