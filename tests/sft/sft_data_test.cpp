@@ -248,7 +248,9 @@ TEST(SftLoss, Bf16AutocastIsCloseToFp32AndKeepsFp32Gradients) {
   EXPECT_EQ(bf16_loss.scalar_type(), at::kFloat);
   for (const auto& p : lm->module().parameters()) {
     EXPECT_EQ(p.scalar_type(), at::kFloat);
-    if (p.grad().defined()) EXPECT_EQ(p.grad().scalar_type(), at::kFloat);
+    if (p.grad().defined()) {
+      EXPECT_EQ(p.grad().scalar_type(), at::kFloat);
+    }
   }
   EXPECT_FALSE(at::autocast::is_autocast_enabled(at::kCPU));  // the scope restored the state
 }
