@@ -11,6 +11,7 @@
 // from a trainer's copy.
 //   usage: bench/rollout [--new-tokens N] [--reference-new-tokens N] [--dtype auto|fp32|bf16]
 //                        [--no-reference] [--no-naive] [--only-tiny] [--seqs N[,N...]] [--device cpu|cuda]
+//                        [--engine-threads N (EngineConfig::threads; default 0, automatic)]
 // --device cuda (issue 9; scripts/gpu-check.sh --rollout runs it) puts the models and the engine on
 // the GPU (its KV cache attended by the portable gather path, rollout/paged_kv_cache.h), measures the
 // floors there (8192^3 products), and runs transformers' generate() on the GPU too.
@@ -117,6 +118,7 @@ int run(int argc, char** argv) {
   core::retain_freed_memory();  // as the r1kit program does (core/process.h)
   int64_t new_tokens = 256, reference_new_tokens = -1;
   std::string dtype = "auto", device_name = "cpu";
+  int64_t engine_threads = 0;  // EngineConfig::threads (0: the engine's automatic choice)
   bool reference = true, only_tiny = false, naive = true;
   std::vector<int64_t> concurrency = {1, 8, 64};
   for (int i = 1; i < argc; ++i) {
@@ -129,6 +131,7 @@ int run(int argc, char** argv) {
     else if (a == "--only-tiny") only_tiny = true;
     else if (a == "--seqs" && i + 1 < argc) concurrency = parse_counts(argv[++i]);
     else if (a == "--device" && i + 1 < argc) device_name = argv[++i];
+    else if (a == "--engine-threads" && i + 1 < argc) engine_threads = std::atoll(argv[++i]);
     else throw Error(str_cat("unknown argument ", a));
   }
   if (dtype != "auto" && dtype != "fp32" && dtype != "bf16")
@@ -188,6 +191,7 @@ int run(int argc, char** argv) {
     for (int64_t seqs : concurrency) {
       rollout::EngineConfig cfg;
       cfg.kv_cache_bytes = int64_t{2} << 30;
+      cfg.threads = engine_threads;
       rollout::Engine engine(m, nullptr, cfg);
       const auto requests = make_requests(seqs, c.vocab_size, new_tokens);
       const auto start = Clock::now();
