@@ -5,7 +5,7 @@
 #     shape at 1, 64 and 256 concurrent sequences, transformers' generate() on the GPU beside them.
 #  2. When the CPU demo's cold-start model and metrics were carried (runs/tiny_r1/cold_start/model,
 #     runs/tiny_r1/metrics.jsonl): recipes/tiny_r1.yaml's reasoning_rl stage on the GPU from that
-#     model, for R1KIT_E2E_GRPO_STEPS steps (default 40, evaluations every 20 as in the recipe), and
+#     model, for R1KIT_E2E_GRPO_STEPS steps (default 35, the recipe's eval_every: evaluations at 0 and 35), and
 #     its held-out figures beside the CPU run's at the same steps. They agree "within sampling noise"
 #     when every difference is at most 3 standard errors of a difference of two proportions over the
 #     128 held-out prompts (the two runs sample differently, so the trajectories are not expected to
@@ -28,7 +28,7 @@ tail -n 1 "$out/bench_rollout.log" >"$out/bench_rollout.json" || true
 cold=runs/tiny_r1/cold_start/model
 cpu_metrics=runs/tiny_r1/metrics.jsonl
 if [[ -f $cold/config.json && -f $cpu_metrics ]]; then
-  "$python" - "$cold" "$out" "${R1KIT_E2E_GRPO_STEPS:-40}" <<'PY' || status=1
+  "$python" - "$cold" "$out" "${R1KIT_E2E_GRPO_STEPS:-35}" <<'PY' || status=1
 import os, sys, yaml
 cold, out, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 recipe = yaml.safe_load(open("recipes/tiny_r1.yaml"))
