@@ -24,6 +24,11 @@ kernels::DType kernel_dtype(at::ScalarType dtype) {
   }
 }
 
+// The pool slot of position p of a sequence with this block table.
+int64_t slot_of(const std::vector<BlockId>& table, int64_t p, int64_t block_size) {
+  return static_cast<int64_t>(table[static_cast<std::size_t>(p / block_size)]) * block_size + p % block_size;
+}
+
 }  // namespace
 
 PagedKvCache::PagedKvCache(const model::KvSpec& spec, const BlockManager& blocks, at::ScalarType dtype,
@@ -64,7 +69,7 @@ void PagedKvCache::plan(const model::ForwardBatch& batch, at::Device device) {
     const auto& table = blocks_.block_table(batch.seq_ids[s]);
     std::copy(table.begin(), table.end(), plan_.block_tables.begin() + s * plan_.max_blocks);
     for (int64_t p = batch.context_len(s); p < batch.context_len(s) + batch.seq_len(s); ++p)
-      new_slots.push_back(static_cast<int64_t>(table[p / bs]) * bs + p % bs);
+      new_slots.push_back(slot_of(table, p, bs));
   }
   plan_.new_slots_T = at::tensor(new_slots, at::kLong).to(device);
   if (gather_) plan_gather(batch, device);
@@ -86,7 +91,7 @@ void PagedKvCache::plan_gather(const model::ForwardBatch& batch, at::Device devi
     const auto& table = blocks_.block_table(batch.seq_ids[s]);
     const int64_t context = batch.context_len(s), chunk = batch.seq_len(s);
     for (int64_t p = 0; p < context + chunk; ++p)
-      key_slots[static_cast<std::size_t>(s * max_len + p)] = static_cast<int64_t>(table[p / bs]) * bs + p % bs;
+      key_slots[static_cast<std::size_t>(s * max_len + p)] = slot_of(table, p, bs);
     for (int64_t i = 0; i < max_chunk; ++i) {
       uint8_t* row = allowed.data() + (s * max_chunk + i) * max_len;
       if (i < chunk) {

@@ -51,37 +51,44 @@ std::vector<int32_t> prompt_of(int64_t len, int64_t vocab, uint64_t seed) {
 
 class EngineArch : public ::testing::TestWithParam<const char*> {};
 
-// Greedy decoding through the engine, with the KV cache attended by `attention`, equals argmax of
-// the full forward token for token, with the same logprobs.
-void expect_greedy_equals_full_forward(const char* config_name, KvAttention attention) {
-  const hf::ModelConfig config = tiny_config(config_name);
-  auto m = random_model(config, at::kFloat, 31);
-  const int64_t vocab = hf::decoder_config(config).vocab_size;
-  EngineConfig cfg;
-  cfg.block_size = 4;
-  cfg.max_batch_tokens = 9;  // prompts of 5..23 tokens prefill in chunks beside decodes
-  cfg.kv_cache_bytes = 64 << 20;
-  cfg.attention = attention;
-  Engine engine(m, nullptr, cfg);
+// Greedy decoding of `num_requests` prompts (5, 11, 17, ... tokens, seeded from `prompt_seed`) through
+// `engine` equals token-by-token argmax of m's full forward, with the same logprobs (1e-4).
+void expect_greedy_equals_full_forward(Engine& engine, model::CausalLM& m, int64_t num_requests, int64_t max_tokens,
+                                       uint64_t prompt_seed) {
+  const int64_t vocab = hf::decoder_config(m.config()).vocab_size;
   std::vector<Request> requests;
-  for (int64_t i = 0; i < 4; ++i) {
+  for (int64_t i = 0; i < num_requests; ++i) {
     Request r;
-    r.prompt = prompt_of(5 + 6 * i, vocab, 40 + i);
+    r.prompt = prompt_of(5 + 6 * i, vocab, prompt_seed + static_cast<uint64_t>(i));
     r.params.temperature = 0.0;
-    r.params.max_tokens = 6;
+    r.params.max_tokens = max_tokens;
     r.params.ignore_eos = true;
     requests.push_back(r);
   }
   const auto outputs = engine.generate(requests);
   ASSERT_EQ(outputs.size(), requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    const auto [want, want_logprobs] = reference_greedy(*m, requests[i].prompt, 6);
+    const auto [want, want_logprobs] = reference_greedy(m, requests[i].prompt, max_tokens);
     const Completion& c = outputs[i].completions.at(0);
-    EXPECT_EQ(c.tokens, want) << config_name << " request " << i;
+    EXPECT_EQ(c.tokens, want) << "request " << i;
     EXPECT_EQ(c.finish_reason, "length");
     ASSERT_EQ(c.logprobs.size(), want_logprobs.size());
     for (std::size_t t = 0; t < want_logprobs.size(); ++t) EXPECT_NEAR(c.logprobs[t], want_logprobs[t], 1e-4) << i << " " << t;
   }
+}
+
+// The same for a tiny random model of `config_name`, its KV cache attended by `attention`, through
+// chunked prefill beside decodes and small blocks.
+void expect_greedy_equals_full_forward(const char* config_name, KvAttention attention) {
+  SCOPED_TRACE(config_name);
+  auto m = random_model(tiny_config(config_name), at::kFloat, 31);
+  EngineConfig cfg;
+  cfg.block_size = 4;
+  cfg.max_batch_tokens = 9;  // prompts of 5..23 tokens prefill in chunks beside decodes
+  cfg.kv_cache_bytes = 64 << 20;
+  cfg.attention = attention;
+  Engine engine(m, nullptr, cfg);
+  expect_greedy_equals_full_forward(engine, *m, 4, 6, 40);
   EXPECT_GT(engine.stats().steps, 6);
 }
 
@@ -267,23 +274,7 @@ TEST(Engine, Fp8ModelGreedyEqualsArgmaxOfItsFullForward) {
   const hf::ModelConfig config = tiny_fp8_config();
   auto m = fp8_model(config, 21, tmp.path());
   Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4, .max_batch_tokens = 9});
-  std::vector<Request> requests;
-  for (int64_t i = 0; i < 3; ++i) {
-    Request r;
-    r.prompt = prompt_of(5 + 6 * i, 2048, 90 + i);
-    r.params.temperature = 0.0;
-    r.params.max_tokens = 5;
-    r.params.ignore_eos = true;
-    requests.push_back(r);
-  }
-  const auto outputs = engine.generate(requests);
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const auto [want, want_logprobs] = reference_greedy(*m, requests[i].prompt, 5);
-    const Completion& c = outputs[i].completions.at(0);
-    EXPECT_EQ(c.tokens, want) << "request " << i;
-    ASSERT_EQ(c.logprobs.size(), want_logprobs.size());
-    for (std::size_t t = 0; t < want_logprobs.size(); ++t) EXPECT_NEAR(c.logprobs[t], want_logprobs[t], 1e-4) << i << " " << t;
-  }
+  expect_greedy_equals_full_forward(engine, *m, 3, 5, 90);
 }
 
 // sync_weights from an fp32 trainer into the FP8 copy quantizes each FP8 weight per 128x128 block.
