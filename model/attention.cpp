@@ -5,11 +5,31 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "core/error.h"
 
 namespace r1::model {
+
+namespace {
+
+// scaled_dot_product_attention over [B, H, L, K] tensors. LibTorch's CPU flash kernel needs values
+// as wide as the keys; MLA's are narrower (v_head_dim < qk_head_dim), which sent its training
+// attention to the unfused math path (about twice the time of the flash path, forward + backward,
+// measured at the tiny model's shapes). Zero columns appended to V leave the other output columns
+// as they are, so V is padded and the output cut back.
+at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::optional<at::Tensor>& mask,
+                bool is_causal, double scale, bool gqa) {
+  const int64_t key_dim = q.size(-1), value_dim = v.size(-1);
+  if (q.device().is_cpu() && value_dim < key_dim) {
+    const at::Tensor padded = at::constant_pad_nd(v, {0, key_dim - value_dim});
+    return at::scaled_dot_product_attention(q, k, padded, mask, 0.0, is_causal, scale, gqa).narrow(-1, 0, value_dim);
+  }
+  return at::scaled_dot_product_attention(q, k, v, mask, 0.0, is_causal, scale, gqa);
+}
+
+}  // namespace
 
 at::Tensor causal_attention(const at::Tensor& q_LHK, const at::Tensor& k_LGK, const at::Tensor& v_LGK,
                             double scale) {
@@ -25,54 +45,55 @@ at::Tensor causal_attention(const at::Tensor& q_LHK, const at::Tensor& k_LGK, co
     k = k.unsqueeze(2).expand({num_k, num_kv_heads, rep, k.size(-1)}).reshape({num_k, num_heads, -1});
     v = v.unsqueeze(2).expand({num_k, num_kv_heads, rep, v.size(-1)}).reshape({num_k, num_heads, -1});
   }
+  const bool gqa = false;
   const at::Tensor q_1HLK = q_LHK.transpose(0, 1).unsqueeze(0);
   const at::Tensor k_1HLK = k.transpose(0, 1).unsqueeze(0);
   const at::Tensor v_1HLK = v.transpose(0, 1).unsqueeze(0);
   at::Tensor out;
   if (num_q == num_k) {
-    out = at::scaled_dot_product_attention(q_1HLK, k_1HLK, v_1HLK, {}, 0.0, /*is_causal=*/true, scale);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/true, scale, gqa);
   } else if (num_q == 1) {
-    out = at::scaled_dot_product_attention(q_1HLK, k_1HLK, v_1HLK, {}, 0.0, /*is_causal=*/false, scale);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/false, scale, gqa);
   } else {
     // The queries are the last num_q positions: query i sees keys 0 .. num_k - num_q + i
     // (is_causal would align the triangle to the top-left corner instead).
     const at::TensorOptions opts = at::TensorOptions().device(q_LHK.device());
     const at::Tensor rows = at::arange(num_q, opts.dtype(at::kLong)).unsqueeze(1) + (num_k - num_q);
     const at::Tensor cols = at::arange(num_k, opts.dtype(at::kLong)).unsqueeze(0);
-    const at::Tensor allowed = cols <= rows;
-    out = at::scaled_dot_product_attention(q_1HLK, k_1HLK, v_1HLK, allowed, 0.0, /*is_causal=*/false, scale);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, cols <= rows, /*is_causal=*/false, scale, gqa);
   }
   return out.squeeze(0).transpose(0, 1);
 }
 
 namespace {
 
-// Sequences of one padded attention call: their indices into the batch and the padded length.
+// Sequences of one padded attention call: their indices into the batch, the padded length of
+// their own tokens and, for continuations, of their prefixes.
 struct LengthGroup {
   std::vector<int64_t> seqs;
   int64_t padded_len = 0;
+  int64_t padded_prefix = 0;
 };
 
-// Groups the sequences (longest first) so that each group pads to its longest member with at most
-// ~25% padding: sequences of equal length (a GRPO batch's samples, fixed-length windows) share one
-// call without any, and a packed micro-batch of mixed lengths needs a few calls instead of one per
+// Groups `seqs` (longest first) so that each group pads to its longest member with at most ~25%
+// padding: sequences of equal length (a GRPO batch's samples, fixed-length windows) share one call
+// without any, and a packed micro-batch of mixed lengths needs a few calls instead of one per
 // sequence.
-std::vector<LengthGroup> group_by_length(const ForwardBatch& batch) {
-  std::vector<int64_t> order(batch.num_sequences());
-  for (int64_t s = 0; s < batch.num_sequences(); ++s) order[s] = s;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return batch.seq_len(a) > batch.seq_len(b); });
+std::vector<LengthGroup> group_by_length(const ForwardBatch& batch, std::vector<int64_t> seqs) {
+  std::stable_sort(seqs.begin(), seqs.end(), [&](int64_t a, int64_t b) { return batch.seq_len(a) > batch.seq_len(b); });
   std::vector<LengthGroup> groups;
   int64_t valid = 0;
-  for (const int64_t s : order) {
+  for (const int64_t s : seqs) {
     const int64_t len = batch.seq_len(s);
     if (groups.empty() || 4 * (groups.back().padded_len * (static_cast<int64_t>(groups.back().seqs.size()) + 1)) >
                               5 * (valid + len)) {
-      groups.push_back({{}, len});
+      groups.push_back({{}, len, 0});
       valid = 0;
     }
     groups.back().seqs.push_back(s);
     valid += len;
+    const int64_t p = batch.prefix(s);
+    if (p >= 0) groups.back().padded_prefix = std::max(groups.back().padded_prefix, batch.seq_len(p));
   }
   return groups;
 }
@@ -89,46 +110,88 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
            "q ", q_THK.sizes(), " k ", k_TGK.sizes(), " v ", v_TGK.sizes(), " for ", batch.num_tokens(), " tokens");
   // One scaled_dot_product_attention call per group of similar lengths, over [B, H, L, K] gathered
   // with right padding. Exact for the valid rows: with is_causal a valid query sees only keys at or
-  // before it, all of its own sequence; the padded rows (gathered from token 0) are computed and
-  // dropped, and since nothing reads them their gradient is zero and their keys receive none.
+  // before it, all of its own sequence; the padded rows (copies of the sequence's first token) are
+  // computed and dropped, and since nothing reads them their gradient is zero and their keys
+  // receive none.
   // enable_gqa reads the shared key/value heads in place instead of expanding them per query head.
+  //
+  // Continuations of a shared prefix (ForwardBatch::prefix_of) get their own groups: each one's
+  // keys and values are [its prefix's, padded to the group's longest prefix | its own, padded], and
+  // a mask lets query i see the real prefix keys and its own keys 0..i. The prefix's rows are
+  // gathered once per continuation, so its keys and values receive the sum of their gradients.
   const at::TensorOptions index_opts = at::TensorOptions().dtype(at::kLong);
-  std::vector<at::Tensor> outs;
-  std::vector<int64_t> out_order;  // token ids of the concatenated outputs
-  out_order.reserve(batch.num_tokens());
-  for (const LengthGroup& group : group_by_length(batch)) {
-    const int64_t b = static_cast<int64_t>(group.seqs.size()), len = group.padded_len;
-    std::vector<int64_t> gather(b * len, 0), keep;
-    keep.reserve(b * len);
+  const bool gqa = num_heads != num_kv_heads;
+  std::vector<int64_t> independent, continuations;
+  for (int64_t s = 0; s < num_seqs; ++s) (batch.prefix(s) < 0 ? independent : continuations).push_back(s);
+  std::vector<LengthGroup> groups = group_by_length(batch, independent);
+  for (LengthGroup& g : group_by_length(batch, continuations)) groups.push_back(std::move(g));
+
+  // The rows of every group are gathered by one index_select per tensor and split (not narrowed)
+  // into the groups: in training, each gather's backward is then one scatter-add and each split's
+  // one concatenation, where a gather or a narrow per group costs a zeroed [T, H, K] each.
+  // The outputs are concatenated padded, and one index_select puts the valid rows in token order.
+  std::vector<int64_t> q_rows, kv_rows, q_sizes, kv_sizes;
+  std::vector<int64_t> source_row(batch.num_tokens());  // token t's row of the concatenated outputs
+  std::vector<at::Tensor> masks;                         // per group: undefined (causal) or the prefix mask
+  const at::Device device = q_THK.device();
+  for (const LengthGroup& group : groups) {
+    const int64_t b = static_cast<int64_t>(group.seqs.size()), len = group.padded_len, pre = group.padded_prefix;
+    const std::size_t q_first = q_rows.size();
+    q_rows.resize(q_first + b * len, 0);
+    std::vector<int64_t> prefix_lens(b, 0);
     for (int64_t i = 0; i < b; ++i) {
       const int64_t s = group.seqs[i], start = batch.cu_seqlens[s], n = batch.seq_len(s);
-      for (int64_t j = 0; j < n; ++j) {
-        gather[i * len + j] = start + j;
-        keep.push_back(i * len + j);
-        out_order.push_back(start + j);
+      for (int64_t j = 0; j < len; ++j) q_rows[q_first + i * len + j] = start + (j < n ? j : 0);
+      for (int64_t j = 0; j < n; ++j) source_row[start + j] = static_cast<int64_t>(q_first) + i * len + j;
+      if (pre > 0) {
+        // Key rows: its prefix (padded with the prefix's first token), then its own.
+        const int64_t p = batch.prefix(s), p_start = batch.cu_seqlens[p];
+        prefix_lens[i] = batch.seq_len(p);
+        for (int64_t j = 0; j < pre; ++j) kv_rows.push_back(p_start + (j < prefix_lens[i] ? j : 0));
       }
+      kv_rows.insert(kv_rows.end(), q_rows.begin() + static_cast<std::ptrdiff_t>(q_first + i * len),
+                     q_rows.begin() + static_cast<std::ptrdiff_t>(q_first + (i + 1) * len));
     }
-    const bool padded = static_cast<int64_t>(keep.size()) != b * len;
-    const bool contiguous = !padded && b * len == batch.num_tokens() &&
-                            std::is_sorted(gather.begin(), gather.end());
-    const at::Tensor gather_index = contiguous ? at::Tensor() : at::tensor(gather, index_opts).to(q_THK.device());
-    auto to_bhlk = [&](const at::Tensor& x_TNK) {
-      const at::Tensor rows = contiguous ? x_TNK : x_TNK.index_select(0, gather_index);
-      return rows.view({b, len, x_TNK.size(1), x_TNK.size(2)}).transpose(1, 2);
+    q_sizes.push_back(b * len);
+    kv_sizes.push_back(b * (pre + len));
+    if (pre == 0) {
+      masks.emplace_back();
+    } else {
+      const at::Tensor prefix_ok = at::arange(pre, index_opts.device(device)).unsqueeze(0) <
+                                   at::tensor(prefix_lens, index_opts).to(device).unsqueeze(1);  // [b, pre]
+      const at::Tensor own_ok = at::ones({len, len}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
+      masks.push_back(at::cat({prefix_ok.view({b, 1, 1, pre}).expand({b, 1, len, pre}),
+                               own_ok.view({1, 1, len, len}).expand({b, 1, len, len})},
+                              -1));
+    }
+  }
+  // One group covering the batch in order, unpadded: no gather at all.
+  const bool contiguous = groups.size() == 1 && groups[0].padded_prefix == 0 &&
+                          static_cast<int64_t>(q_rows.size()) == batch.num_tokens() &&
+                          std::is_sorted(q_rows.begin(), q_rows.end());
+  auto gather = [&](const at::Tensor& x_TNK, const std::vector<int64_t>& rows, const std::vector<int64_t>& sizes) {
+    if (contiguous) return std::vector<at::Tensor>{x_TNK};
+    return x_TNK.index_select(0, at::tensor(rows, index_opts).to(device)).split_with_sizes(sizes, 0);
+  };
+  const std::vector<at::Tensor> q_parts = gather(q_THK, q_rows, q_sizes);
+  const std::vector<at::Tensor> k_parts = gather(k_TGK, kv_rows, kv_sizes);
+  const std::vector<at::Tensor> v_parts = gather(v_TGK, kv_rows, kv_sizes);
+  std::vector<at::Tensor> outs;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const int64_t b = static_cast<int64_t>(groups[g].seqs.size()), len = groups[g].padded_len;
+    const int64_t kv_len = groups[g].padded_prefix + len;
+    auto bhlk = [&](const at::Tensor& x_RNK, int64_t rows_per_seq) {
+      return x_RNK.view({b, rows_per_seq, x_RNK.size(1), x_RNK.size(2)}).transpose(1, 2);
     };
-    const at::Tensor o_BHLV =
-        at::scaled_dot_product_attention(to_bhlk(q_THK), to_bhlk(k_TGK), to_bhlk(v_TGK), {}, 0.0,
-                                         /*is_causal=*/true, scale, /*enable_gqa=*/num_heads != num_kv_heads);
+    const bool causal = !masks[g].defined();
+    const at::Tensor o_BHLV = sdpa(bhlk(q_parts[g], len), bhlk(k_parts[g], kv_len), bhlk(v_parts[g], kv_len),
+                                   causal ? std::optional<at::Tensor>() : masks[g], causal, scale, gqa);
     at::Tensor o_RHV = o_BHLV.transpose(1, 2).reshape({b * len, num_heads, o_BHLV.size(-1)});
-    if (padded) o_RHV = o_RHV.index_select(0, at::tensor(keep, index_opts).to(o_RHV.device()));
     if (contiguous) return o_RHV;
     outs.push_back(std::move(o_RHV));
   }
-  // Back to the batch's token order.
-  std::vector<int64_t> inverse(out_order.size());
-  for (std::size_t i = 0; i < out_order.size(); ++i) inverse[out_order[i]] = static_cast<int64_t>(i);
   const at::Tensor out = outs.size() == 1 ? outs[0] : at::cat(outs, 0);
-  return out.index_select(0, at::tensor(inverse, index_opts).to(out.device()));
+  return out.index_select(0, at::tensor(source_row, index_opts).to(device));
 }
 
 at::Tensor DenseKvCache::attend(int64_t layer_idx, const at::Tensor& q_THK, const at::Tensor& k_TGK,

@@ -74,12 +74,14 @@ class MlaImpl : public torch::nn::Module {
     const int64_t T = x_TD.size(0), H = c_.num_attention_heads;
     const int64_t N = c_.qk_nope_head_dim, R = c_.qk_rope_head_dim, C = c_.kv_lora_rank, Vh = c_.v_head_dim;
     const at::Tensor q = q_proj ? q_proj(x_TD) : q_b_proj(q_a_layernorm(q_a_proj(x_TD)));
-    const at::Tensor q_THK = q.view({T, H, N + R});
-    const at::Tensor q_nope_THN = q_THK.narrow(-1, 0, N);
-    const at::Tensor compressed = kv_a_proj_with_mqa(x_TD);
-    const at::Tensor latent_TC = kv_a_layernorm(compressed.narrow(-1, 0, C));
-    const at::Tensor q_rot_THR = rotate(q_THK.narrow(-1, N, R), cos, sin);
-    const at::Tensor k_rot_T1R = rotate(compressed.narrow(-1, C, R).view({T, 1, R}), cos, sin);
+    // split, not narrow: in training a split's backward is one concatenation, a narrow's a zeroed
+    // full-size gradient per part.
+    const std::vector<at::Tensor> q_parts = q.view({T, H, N + R}).split_with_sizes({N, R}, -1);
+    const at::Tensor& q_nope_THN = q_parts[0];
+    const std::vector<at::Tensor> kv_a_parts = kv_a_proj_with_mqa(x_TD).split_with_sizes({C, R}, -1);
+    const at::Tensor latent_TC = kv_a_layernorm(kv_a_parts[0]);
+    const at::Tensor q_rot_THR = rotate(q_parts[1], cos, sin);
+    const at::Tensor k_rot_T1R = rotate(kv_a_parts[1].view({T, 1, R}), cos, sin);
 
     // An FP8 kv_b_proj is used dequantized, in both forms: the absorbed one needs its per-head slices
     // (DeepSeek-V3's own inference dequantizes wkv_b for it too), and the cache-less form then computes
@@ -89,8 +91,9 @@ class MlaImpl : public torch::nn::Module {
     if (kv == nullptr) {
       const at::Tensor kv_THK =
           (kv_b_proj->is_fp8() ? at::linear(latent_TC, w_kv_b) : kv_b_proj(latent_TC)).view({T, H, N + Vh});
-      const at::Tensor k_THK = at::cat({kv_THK.narrow(-1, 0, N), k_rot_T1R.expand({T, H, R})}, -1);
-      const at::Tensor v_THV = kv_THK.narrow(-1, N, Vh);
+      const std::vector<at::Tensor> kv_parts = kv_THK.split_with_sizes({N, Vh}, -1);
+      const at::Tensor k_THK = at::cat({kv_parts[0], k_rot_T1R.expand({T, H, R})}, -1);
+      const at::Tensor& v_THV = kv_parts[1];
       o_THV = varlen_causal_attention(at::cat({q_nope_THN, q_rot_THR}, -1), k_THK, v_THV, scale_, batch);
     } else {
       const at::Tensor w_HKC = w_kv_b.view({H, N + Vh, C});
@@ -116,7 +119,8 @@ class MlaImpl : public torch::nn::Module {
   at::Tensor rotate(const at::Tensor& x_THR, const at::Tensor& cos, const at::Tensor& sin) const {
     if (!interleave_) return Rope::apply(x_THR, cos, sin);
     const int64_t R = x_THR.size(-1);
-    const at::Tensor halves = at::cat({x_THR.slice(-1, 0, R, 2), x_THR.slice(-1, 1, R, 2)}, -1);
+    // [.., R/2 pairs, 2] -> [.., 2, R/2]: evens then odds, one copy (and one in backward).
+    const at::Tensor halves = x_THR.unflatten(-1, {R / 2, 2}).transpose(-1, -2).reshape(x_THR.sizes());
     return Rope::apply(halves, cos, sin);
   }
 
@@ -368,6 +372,7 @@ class DeepseekV3CausalLM final : public torch::nn::Module, public CausalLM {
                          const ForwardBatch& batch) override {
     R1_CHECK(depth >= 1 && depth <= num_mtp_layers(), "MTP depth ", depth, " of ", num_mtp_layers());
     check_batch(batch, input_ids_T.size(0), false);
+    R1_CHECK(batch.prefix_of.empty(), "MTP forward over shared prefixes");
     MtpLayer& mtp = model->mtp_layers[depth - 1];
     const at::Tensor e_TD = mtp->enorm(model->embed_tokens(shifted_ids(input_ids_T, depth, batch)));
     const at::Tensor x_TD = mtp->eh_proj(at::cat({e_TD, mtp->hnorm(h_prev_TD)}, -1));

@@ -25,16 +25,29 @@ struct ForwardBatch {
   std::vector<int64_t> context_lens;
   // Per sequence, the cache's handle for it. Empty when the forward has no cache.
   std::vector<int64_t> seq_ids;
+  // Cache-less forwards only; empty when no sequence has one: per sequence, the index of an earlier
+  // sequence of the batch that it continues, or -1. Sequence s then attends to all of its prefix's
+  // tokens before its own (causally) and its positions continue after the prefix's. A GRPO group's
+  // completions share their prompt this way, so the trainer computes it once. A prefix continues
+  // nothing itself.
+  std::vector<int64_t> prefix_of;
 
   int64_t num_sequences() const { return static_cast<int64_t>(cu_seqlens.size()) - 1; }
   int64_t num_tokens() const { return cu_seqlens.empty() ? 0 : cu_seqlens.back(); }
   int64_t seq_len(int64_t s) const { return cu_seqlens[s + 1] - cu_seqlens[s]; }
   int64_t context_len(int64_t s) const { return context_lens.empty() ? 0 : context_lens[s]; }
+  int64_t prefix(int64_t s) const { return prefix_of.empty() ? -1 : prefix_of[s]; }
 };
 
 // Documents packed back to back, positions restarting at 0 for each (training, scoring).
 // Requires: every length >= 1. `device` is where positions_T lives.
 ForwardBatch packed_batch(std::span<const int64_t> doc_lens, at::Device device = at::kCPU);
+
+// Packed like packed_batch, except that sequence s continues sequence prefix_of[s] when that is >= 0
+// (see ForwardBatch::prefix_of): its positions start at that sequence's length. Requires
+// prefix_of[s] < s, and prefix_of[prefix_of[s]] == -1.
+ForwardBatch shared_prefix_batch(std::span<const int64_t> lens, std::span<const int64_t> prefix_of,
+                                 at::Device device = at::kCPU);
 
 // One chunk per sequence, continuing after `context_lens[s]` cached tokens (prefill and decode):
 // positions context_len .. context_len + chunk_len - 1.

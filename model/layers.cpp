@@ -27,6 +27,25 @@ ForwardBatch packed_batch(std::span<const int64_t> doc_lens, at::Device device) 
   return batch;
 }
 
+ForwardBatch shared_prefix_batch(std::span<const int64_t> lens, std::span<const int64_t> prefix_of,
+                                 at::Device device) {
+  R1_CHECK(lens.size() == prefix_of.size(), lens.size(), " lengths, ", prefix_of.size(), " prefixes");
+  ForwardBatch batch;
+  batch.cu_seqlens.push_back(0);
+  std::vector<int64_t> positions;
+  for (std::size_t s = 0; s < lens.size(); ++s) {
+    const int64_t p = prefix_of[s];
+    R1_CHECK(lens[s] >= 1, "sequence length ", lens[s]);
+    R1_CHECK(p < static_cast<int64_t>(s) && (p < 0 || prefix_of[p] < 0), "sequence ", s, ": prefix ", p);
+    batch.cu_seqlens.push_back(batch.cu_seqlens.back() + lens[s]);
+    const int64_t first = p < 0 ? 0 : lens[p];
+    for (int64_t i = 0; i < lens[s]; ++i) positions.push_back(first + i);
+  }
+  batch.prefix_of.assign(prefix_of.begin(), prefix_of.end());
+  batch.positions_T = at::tensor(positions, at::kLong).to(device);
+  return batch;
+}
+
 ForwardBatch cached_batch(std::span<const int64_t> chunk_lens, std::span<const int64_t> context_lens,
                           std::span<const int64_t> seq_ids, at::Device device) {
   R1_CHECK(chunk_lens.size() == context_lens.size() && chunk_lens.size() == seq_ids.size(),
@@ -60,8 +79,16 @@ void check_batch(const ForwardBatch& batch, int64_t num_tokens, bool with_cache)
     R1_CHECK(batch.context_lens.size() == num_seqs && batch.seq_ids.size() == num_seqs,
              "a cached forward needs context_lens and seq_ids per sequence: ", batch.context_lens.size(),
              " and ", batch.seq_ids.size(), " for ", num_seqs);
+    R1_CHECK(batch.prefix_of.empty(), "a cached forward cannot have shared prefixes");
   } else {
     for (int64_t len : batch.context_lens) R1_CHECK(len == 0, "context without a KV cache: ", len);
+  }
+  if (!batch.prefix_of.empty()) {
+    R1_CHECK(batch.prefix_of.size() == num_seqs, batch.prefix_of.size(), " prefixes for ", num_seqs, " sequences");
+    for (int64_t s = 0; s < static_cast<int64_t>(num_seqs); ++s) {
+      const int64_t p = batch.prefix_of[s];
+      R1_CHECK(p < s && (p < 0 || batch.prefix_of[p] < 0), "sequence ", s, ": prefix ", p);
+    }
   }
 }
 
@@ -242,9 +269,8 @@ std::pair<at::Tensor, at::Tensor> Rope::cos_sin(const at::Tensor& positions_T, a
 
 at::Tensor Rope::apply(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK) {
   const int64_t half = x_THK.size(-1) / 2;
-  const at::Tensor x1 = x_THK.narrow(-1, 0, half);
-  const at::Tensor x2 = x_THK.narrow(-1, half, half);
-  const at::Tensor rotated = at::cat({-x2, x1}, /*dim=*/-1);
+  const std::vector<at::Tensor> halves = x_THK.split(half, -1);  // split: one concatenation in backward
+  const at::Tensor rotated = at::cat({-halves[1], halves[0]}, /*dim=*/-1);
   return x_THK * cos_TK.unsqueeze(1) + rotated * sin_TK.unsqueeze(1);
 }
 

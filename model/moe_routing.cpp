@@ -57,17 +57,18 @@ at::Tensor grouped_expert_forward(const at::Tensor& x_TD, const Routing& routing
   const at::Tensor weight_of = routing.weights_Tk.reshape(-1).index_select(0, order);
   const at::Tensor counts = expert_counts(flat, num_experts).cpu();
   const int64_t* count = counts.data_ptr<int64_t>();
-  at::Tensor out = at::zeros_like(x_TD);
-  int64_t offset = 0;
-  for (int64_t e = 0; e < num_experts; ++e) {
-    if (count[e] == 0) continue;
-    const at::Tensor tokens = token_of.narrow(0, offset, count[e]);
-    const at::Tensor y = expert(e, x_TD.index_select(0, tokens));
-    const at::Tensor weighted = (y * weight_of.narrow(0, offset, count[e]).unsqueeze(1)).to(x_TD.scalar_type());
-    out = out.index_add(0, tokens, weighted);
-    offset += count[e];
-  }
-  return out;
+  // One gather of the (token, expert) pairs' rows in expert order, split into the experts' parts, and
+  // one scatter-add back: in training their backward is one scatter and one gather too, where a
+  // gather and an accumulation per expert cost a full [T, D] zero-fill and scatter each. index_add
+  // adds a row's k contributions in expert order, as a loop over the experts would.
+  const at::Tensor x_RD = x_TD.index_select(0, token_of);
+  const std::vector<at::Tensor> parts = x_RD.split_with_sizes(at::IntArrayRef(count, num_experts), 0);
+  std::vector<at::Tensor> ys;
+  for (int64_t e = 0; e < num_experts; ++e)
+    if (count[e] > 0) ys.push_back(expert(e, parts[e]));
+  const at::Tensor y_RD = ys.size() == 1 ? ys[0] : at::cat(ys, 0);
+  const at::Tensor weighted = (y_RD * weight_of.unsqueeze(1)).to(x_TD.scalar_type());
+  return at::zeros_like(x_TD).index_add(0, token_of, weighted);
 }
 
 }  // namespace r1::model

@@ -8,10 +8,12 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/module.h>
 
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "model/attention.h"
 #include "model/causal_lm.h"
 #include "model/weights.h"
@@ -84,6 +86,53 @@ TEST_P(TinyModel, PackedForwardEqualsSeparateForwards) {
   }
   const at::Tensor packed = model->logits(model->forward(at::cat(docs), packed_batch(lens)));
   EXPECT_LE(max_abs_diff(packed, at::cat(separate)), 1e-5) << GetParam();
+}
+
+// A shared-prefix batch (two prompts, each continued by several sequences, plus an independent
+// document) gives every continuation the hidden states it gets when its prompt is written out in
+// front of it, in training mode (autograd on) where the prefix's keys collect every continuation's
+// gradient.
+TEST_P(TinyModel, SharedPrefixForwardEqualsPromptWrittenOutPerSequence) {
+  const hf::ModelConfig config = tiny_config(GetParam());
+  auto model = random_model(config, at::kDouble, 5);
+  const int64_t vocab = hf::decoder_config(config).vocab_size;
+  //                                 prompt 0, its 3 continuations, a document, prompt 1, its 2
+  const std::vector<int64_t> lens = {6, 4, 1, 9, 5, 3, 7, 2};
+  const std::vector<int64_t> prefix_of = {-1, 0, 0, 0, -1, -1, 5, 5};
+  std::vector<at::Tensor> parts;
+  for (std::size_t i = 0; i < lens.size(); ++i) parts.push_back(random_ids(lens[i], vocab, 40 + i));
+  const at::Tensor weights = at::randn({std::accumulate(lens.begin(), lens.end(), int64_t{0}), vocab},
+                                       at::TensorOptions().dtype(at::kDouble));
+
+  const at::Tensor shared = model->logits(model->forward(at::cat(parts), shared_prefix_batch(lens, prefix_of)));
+  const std::vector<at::Tensor> shared_grads =
+      torch::autograd::grad({(shared * weights).sum()}, model->module().parameters(), {}, false, false, true);
+
+  // The same rows from a plain packed batch where each continuation carries its prompt.
+  std::vector<at::Tensor> docs, rows;
+  std::vector<int64_t> doc_lens;
+  int64_t offset = 0;
+  for (std::size_t i = 0; i < lens.size(); ++i) {
+    const int64_t p = prefix_of[i];
+    docs.push_back(p < 0 ? parts[i] : at::cat({parts[p], parts[i]}));
+    doc_lens.push_back(docs.back().size(0));
+    const int64_t skip = p < 0 ? 0 : lens[p];
+    for (int64_t j = 0; j < lens[i]; ++j) rows.push_back(at::scalar_tensor(offset + skip + j, at::kLong));
+    offset += doc_lens.back();
+  }
+  const at::Tensor written = model->logits(model->forward(at::cat(docs), packed_batch(doc_lens)));
+  const at::Tensor picked = written.index_select(0, at::stack(rows));
+  EXPECT_LE(max_abs_diff(shared, picked), 1e-10) << GetParam();
+  // The gradient of the same objective: a prompt's rows appear once in `shared` and in `picked`,
+  // but feed every continuation in both.
+  const std::vector<at::Tensor> written_grads =
+      torch::autograd::grad({(picked * weights).sum()}, model->module().parameters(), {}, false, false, true);
+  ASSERT_EQ(shared_grads.size(), written_grads.size());
+  for (std::size_t i = 0; i < shared_grads.size(); ++i) {
+    ASSERT_EQ(shared_grads[i].defined(), written_grads[i].defined()) << GetParam() << " parameter " << i;
+    if (!written_grads[i].defined()) continue;  // an expert no token was routed to
+    EXPECT_LE(max_abs_diff(shared_grads[i], written_grads[i]), 1e-10) << GetParam() << " parameter " << i;
+  }
 }
 
 // The objective the gradient check differentiates: a fixed random projection of the logits.
@@ -228,6 +277,62 @@ TEST(VarlenAttention, EqualsPerSequenceAttentionWithGradients) {
     EXPECT_LE(max_abs_diff(batched, reference), 1e-12) << c.lens.size() << " sequences";
     for (int i = 0; i < 3; ++i) EXPECT_LE(max_abs_diff(grads[i], ref_grads[i]), 1e-12) << "gradient " << i;
   }
+}
+
+// Continuations of a shared prefix attend to the prefix and then causally to themselves, as if the
+// prefix were written in front of each; the prefix's keys and values receive the sum of the
+// gradients. Mixed with independent sequences, GQA and narrower values (MLA's shape).
+TEST(VarlenAttention, SharedPrefixEqualsThePrefixWrittenOutWithGradients) {
+  struct Case {
+    std::vector<int64_t> lens, prefix_of;
+    int64_t heads, kv_heads, k_dim, v_dim;
+  };
+  const Case cases[] = {{{5, 3, 6, 4, 7, 2}, {-1, 0, 0, -1, -1, 4}, 6, 2, 8, 8},
+                        {{9, 1, 1, 12, 8}, {-1, 0, 0, 0, -1}, 4, 4, 12, 6},
+                        {{2, 3}, {-1, 0}, 2, 1, 4, 4}};
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(37);
+  for (const Case& c : cases) {
+    const int64_t total = std::accumulate(c.lens.begin(), c.lens.end(), int64_t{0});
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    const at::Tensor q = at::randn({total, c.heads, c.k_dim}, gen, opts).requires_grad_();
+    const at::Tensor k = at::randn({total, c.kv_heads, c.k_dim}, gen, opts).requires_grad_();
+    const at::Tensor v = at::randn({total, c.kv_heads, c.v_dim}, gen, opts).requires_grad_();
+    const at::Tensor upstream = at::randn({total, c.heads, c.v_dim}, gen, opts);
+    const double scale = 0.4;
+    const ForwardBatch batch = shared_prefix_batch(c.lens, c.prefix_of);
+
+    const at::Tensor shared = varlen_causal_attention(q, k, v, scale, batch);
+    const std::vector<at::Tensor> grads = torch::autograd::grad({(shared * upstream).sum()}, {q, k, v});
+    std::vector<at::Tensor> outs;
+    for (std::size_t s = 0; s < c.lens.size(); ++s) {
+      const int64_t start = batch.cu_seqlens[s], len = c.lens[s], p = c.prefix_of[s];
+      auto rows = [&](const at::Tensor& x) {
+        const at::Tensor own = x.narrow(0, start, len);
+        return p < 0 ? own : at::cat({x.narrow(0, batch.cu_seqlens[p], c.lens[p]), own});
+      };
+      // The queries are the last `len` rows: causal_attention aligns them to the end.
+      outs.push_back(causal_attention(q.narrow(0, start, len), rows(k), rows(v), scale));
+    }
+    const at::Tensor reference = at::cat(outs);
+    const std::vector<at::Tensor> ref_grads = torch::autograd::grad({(reference * upstream).sum()}, {q, k, v});
+    ASSERT_EQ(shared.sizes(), reference.sizes());
+    EXPECT_LE(max_abs_diff(shared, reference), 1e-12) << c.lens.size() << " sequences";
+    for (int i = 0; i < 3; ++i) EXPECT_LE(max_abs_diff(grads[i], ref_grads[i]), 1e-12) << "gradient " << i;
+    // The continuations' positions follow their prefix's.
+    EXPECT_EQ(batch.positions_T[batch.cu_seqlens[1]].item<int64_t>(), c.lens[0]);
+  }
+}
+
+TEST(ForwardBatch, RejectsAPrefixThatIsNotAnEarlierUncontinuedSequence) {
+  const std::vector<int64_t> lens = {3, 2, 2};
+  for (const std::vector<int64_t>& bad :
+       {std::vector<int64_t>{-1, 1, -1}, std::vector<int64_t>{-1, 2, -1}, std::vector<int64_t>{-1, 0, 1}}) {
+    EXPECT_THROW(shared_prefix_batch(lens, bad), InternalError);
+  }
+  ForwardBatch batch = shared_prefix_batch(lens, std::vector<int64_t>{-1, 0, 0});
+  batch.context_lens = {0, 0, 0};
+  batch.seq_ids = {1, 2, 3};
+  EXPECT_THROW(check_batch(batch, 7, /*with_cache=*/true), InternalError);
 }
 
 TEST(Mtp, RowsPredictTwoAheadWithinTheirDocument) {
