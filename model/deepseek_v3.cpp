@@ -167,11 +167,12 @@ class MoeImpl : public torch::nn::Module {
     if (fp8) stack_fp8_experts();
   }
 
-  at::Tensor forward(const at::Tensor& x_TD) {
+  // readers_T: ForwardBatch::readers_T (undefined: every token counts once).
+  at::Tensor forward(const at::Tensor& x_TD, const at::Tensor& readers_T = {}) {
     const Routing routing = gate(x_TD);
     if (is_training() && at::GradMode::is_enabled()) {
       at::NoGradGuard no_grad;
-      load_E.add_(expert_counts(routing.indices_Tk, load_E.size(0)));
+      load_E.add_(expert_counts(routing.indices_Tk, load_E.size(0), readers_T));
     }
     at::Tensor out = dispatch(x_TD, routing);
     if (shared_experts) out = out + shared_experts(x_TD);
@@ -246,7 +247,7 @@ class DecoderLayerImpl : public torch::nn::Module {
                      const ForwardBatch& batch, KvCache* kv) {
     const at::Tensor h_TD = x_TD + self_attn(input_layernorm(x_TD), cos, sin, batch, kv);
     const at::Tensor normed = post_attention_layernorm(h_TD);
-    return h_TD + (moe ? moe(normed) : mlp(normed));
+    return h_TD + (moe ? moe(normed, batch.readers_T) : mlp(normed));
   }
 
   Mla self_attn;

@@ -31,6 +31,11 @@ struct ForwardBatch {
   // completions share their prompt this way, so the trainer computes it once. A prefix continues
   // nothing itself.
   std::vector<int64_t> prefix_of;
+  // With prefix_of: int64 [T], how many sequences read each token (a prefix's tokens: its number of
+  // continuations; every other token: 1). MoE layers weigh their expert-load
+  // counts by it, so a shared prefix counts as often as it would written out before each
+  // continuation, and the router's balance does not depend on how a batch is packed.
+  at::Tensor readers_T;
 
   int64_t num_sequences() const { return static_cast<int64_t>(cu_seqlens.size()) - 1; }
   int64_t num_tokens() const { return cu_seqlens.empty() ? 0 : cu_seqlens.back(); }

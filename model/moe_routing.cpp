@@ -44,8 +44,10 @@ Routing route(const at::Tensor& router_logits_TE, const at::Tensor& bias_E, cons
   return {weights * config.routed_scaling_factor, indices};
 }
 
-at::Tensor expert_counts(const at::Tensor& indices_Tk, int64_t num_experts) {
-  return at::bincount(indices_Tk.reshape(-1), {}, num_experts).to(at::kLong);
+at::Tensor expert_counts(const at::Tensor& indices_Tk, int64_t num_experts, const at::Tensor& weights_T) {
+  if (!weights_T.defined()) return at::bincount(indices_Tk.reshape(-1), {}, num_experts).to(at::kLong);
+  const at::Tensor per_choice = weights_T.to(at::kDouble).unsqueeze(1).expand(indices_Tk.sizes()).reshape(-1);
+  return at::bincount(indices_Tk.reshape(-1), per_choice, num_experts).round().to(at::kLong);
 }
 
 at::Tensor grouped_expert_forward(const at::Tensor& x_TD, const Routing& routing, int64_t num_experts,

@@ -37,8 +37,9 @@ struct Routing {
 //   norm_topk_prob) * routed_scaling_factor.
 Routing route(const at::Tensor& router_logits_TE, const at::Tensor& bias_E, const RoutingConfig& config);
 
-// Tokens per expert: int64 [E] counts of indices_Tk.
-at::Tensor expert_counts(const at::Tensor& indices_Tk, int64_t num_experts);
+// Tokens per expert: int64 [E] counts of indices_Tk; with weights_T (integer-valued, [T]), token t
+// counts weights_T[t] times.
+at::Tensor expert_counts(const at::Tensor& indices_Tk, int64_t num_experts, const at::Tensor& weights_T = {});
 
 // The routed experts' combined output: row t = sum_j weights_Tk[t, j] * expert(indices_Tk[t, j], x_t).
 // Sorts the (token, expert) pairs by expert and calls `expert(e, x_ND)` once per expert that has

@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -331,15 +332,27 @@ class GrpoTrainer {
   // separate pass would compute, bit for bit (the first-pass ratio is exactly 1), at a quarter less
   // work per step.
   void old_logprobs(StepData& d) {
-    std::vector<int64_t> lens;
+    // With shared prompts a micro-batch's budget counts each prompt once (prefix ids are the
+    // prompts' addresses, numbered in order of appearance).
+    std::vector<int64_t> lens, prefix_ids, prefix_lens;
+    std::unordered_map<const std::vector<int32_t>*, int64_t> prompt_id;
     for (int64_t i : d.kept) {
       const RolloutSample& s = d.samples[static_cast<std::size_t>(i)];
-      lens.push_back(static_cast<int64_t>(s.item->prompt_ids.size() + s.tokens.size()));
+      const std::vector<int32_t>* prompt = &s.item->prompt_ids;
+      const int64_t prompt_len = static_cast<int64_t>(prompt->size()), own = static_cast<int64_t>(s.tokens.size());
+      if (!cfg_.share_prompts) {
+        lens.push_back(prompt_len + own);
+        continue;
+      }
+      const auto [it, fresh] = prompt_id.emplace(prompt, static_cast<int64_t>(prefix_lens.size()));
+      if (fresh) prefix_lens.push_back(prompt_len);
+      prefix_ids.push_back(it->second);
+      lens.push_back(own);
     }
     // Registered on every rank, also one with nothing kept (the reduction is positional).
     for (const char* key : {"rollout/logprob_gap_mean", "train/entropy"}) d.m.mean(key, 0, false);
     d.m.max("rollout/logprob_gap_max", -kInf);
-    for (std::vector<int64_t>& mb : internal::micro_batches(lens, cfg_.micro_batch_tokens)) {
+    for (std::vector<int64_t>& mb : internal::micro_batches(lens, cfg_.micro_batch_tokens, prefix_ids, prefix_lens)) {
       std::vector<internal::SequenceRef> refs;
       std::vector<float> adv;
       for (int64_t k : mb) {
@@ -348,7 +361,7 @@ class GrpoTrainer {
         adv.push_back(s.advantage);
       }
       d.adv_N.push_back(at::tensor(adv, at::kFloat).to(run_.device));
-      d.micro.push_back(internal::pack_sequences(refs, run_.device));
+      d.micro.push_back(internal::pack_sequences(refs, run_.device, cfg_.share_prompts));
       d.micro_members.push_back(std::move(mb));
     }
   }

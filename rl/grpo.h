@@ -56,6 +56,10 @@ struct GrpoConfig {
   double advantage_eps = 1e-6;         // added to the group std
   int64_t mu = 1;                      // optimizer passes over each rollout batch (GRPO's mu)
   int64_t micro_batch_tokens = 4096;   // prompt + completion tokens per forward/backward at most
+  // The trainer's forwards compute a group's prompt once per micro-batch and attend each completion
+  // to it (model/forward_batch.h prefix_of) instead of repeating it before every completion. Same
+  // log-probs and gradients; the MoE router's balance counts each prompt token once.
+  bool share_prompts = true;
   bool dynamic_sampling = false;       // drop groups whose scored rewards are all equal (DAPO)
   bool overlong_penalty = false;       // DAPO's soft overlong punishment added to the reward
   int64_t overlong_buffer = 64;        // tokens before max_completion_tokens where it starts
@@ -100,6 +104,7 @@ struct GrpoConfig {
     v.field("advantage_eps", advantage_eps, "added to the group std", recipe::Above{0});
     v.field("mu", mu, "optimizer passes per rollout batch", recipe::AtLeast{1});
     v.field("micro_batch_tokens", micro_batch_tokens, "tokens per forward/backward", recipe::AtLeast{1});
+    v.field("share_prompts", share_prompts, "compute each group's prompt once per micro-batch in the trainer");
     v.field("dynamic_sampling", dynamic_sampling, "drop groups with all-equal rewards (DAPO)");
     v.field("overlong_penalty", overlong_penalty, "DAPO soft overlong punishment");
     v.field("overlong_buffer", overlong_buffer, "tokens before the limit where it starts", recipe::AtLeast{0});

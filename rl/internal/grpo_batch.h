@@ -36,7 +36,10 @@ struct PackedSequences {
 };
 
 // Requires: non-empty `seqs`, every prompt and completion non-empty (InternalError otherwise).
-PackedSequences pack_sequences(std::span<const SequenceRef> seqs, at::Device device);
+// share_prompts: sequences with the same prompt (the same vector, as a group's samples have) get it
+// once, as a prefix their completions continue (ForwardBatch::prefix_of); the log-probs are those
+// of the prompt written out before each completion.
+PackedSequences pack_sequences(std::span<const SequenceRef> seqs, at::Device device, bool share_prompts = false);
 
 // Completion-token log-probs [N, T] float32 (0 on padding) under `model`. Differentiable unless
 // grad mode is off. When `entropy_NT` is non-null it receives the entropy of each predicted
@@ -45,7 +48,11 @@ at::Tensor completion_logprobs(model::CausalLM& model, const PackedSequences& pa
                                at::Tensor* entropy_NT = nullptr);
 
 // Consecutive groups of sequence indices [0, lengths.size()) whose total length stays within
-// `budget` tokens (a longer sequence gets a group of its own).
-std::vector<std::vector<int64_t>> micro_batches(std::span<const int64_t> lengths, int64_t budget);
+// `budget` tokens (a longer sequence gets a group of its own). With `prefix_ids` (one per sequence,
+// may be empty), lengths are the sequences' own tokens, and a shared prefix of prefix_lens[id]
+// tokens counts once per group, when the first sequence continuing it joins.
+std::vector<std::vector<int64_t>> micro_batches(std::span<const int64_t> lengths, int64_t budget,
+                                                std::span<const int64_t> prefix_ids = {},
+                                                std::span<const int64_t> prefix_lens = {});
 
 }  // namespace r1::rl::internal

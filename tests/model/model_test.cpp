@@ -8,6 +8,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <numeric>
 #include <set>
 #include <string>
@@ -104,23 +105,46 @@ TEST_P(TinyModel, SharedPrefixForwardEqualsPromptWrittenOutPerSequence) {
   const at::Tensor weights = at::randn({std::accumulate(lens.begin(), lens.end(), int64_t{0}), vocab},
                                        at::TensorOptions().dtype(at::kDouble));
 
+  // MoE expert loads (training statistics) since the last call, then reset.
+  auto take_loads = [&] {
+    std::vector<at::Tensor> out;
+    for (at::Tensor& load : model->expert_load()) {
+      out.push_back(load.clone());
+      load.zero_();
+    }
+    return out;
+  };
+  take_loads();
   const at::Tensor shared = model->logits(model->forward(at::cat(parts), shared_prefix_batch(lens, prefix_of)));
+  const std::vector<at::Tensor> shared_loads = take_loads();
   const std::vector<at::Tensor> shared_grads =
       torch::autograd::grad({(shared * weights).sum()}, model->module().parameters(), {}, false, false, true);
 
-  // The same rows from a plain packed batch where each continuation carries its prompt.
+  // The same rows from a plain packed batch where each continuation carries its prompt (a prompt's
+  // own rows are read from its first continuation's copy) and the document stands alone.
   std::vector<at::Tensor> docs, rows;
-  std::vector<int64_t> doc_lens;
-  int64_t offset = 0;
-  for (std::size_t i = 0; i < lens.size(); ++i) {
+  std::vector<int64_t> doc_lens, own_start(lens.size(), -1);
+  for (std::size_t i = 0, offset = 0; i < lens.size(); ++i) {
     const int64_t p = prefix_of[i];
+    const bool is_prefix = std::find(prefix_of.begin(), prefix_of.end(), static_cast<int64_t>(i)) != prefix_of.end();
+    if (is_prefix) continue;
     docs.push_back(p < 0 ? parts[i] : at::cat({parts[p], parts[i]}));
     doc_lens.push_back(docs.back().size(0));
-    const int64_t skip = p < 0 ? 0 : lens[p];
-    for (int64_t j = 0; j < lens[i]; ++j) rows.push_back(at::scalar_tensor(offset + skip + j, at::kLong));
-    offset += doc_lens.back();
+    if (p >= 0 && own_start[p] < 0) own_start[p] = static_cast<int64_t>(offset);
+    own_start[i] = static_cast<int64_t>(offset) + (p < 0 ? 0 : lens[p]);
+    offset += static_cast<std::size_t>(doc_lens.back());
   }
+  for (std::size_t i = 0; i < lens.size(); ++i)
+    for (int64_t j = 0; j < lens[i]; ++j) rows.push_back(at::scalar_tensor(own_start[i] + j, at::kLong));
   const at::Tensor written = model->logits(model->forward(at::cat(docs), packed_batch(doc_lens)));
+  // A shared prompt token counts once per continuation reading it, as written out.
+  const std::vector<at::Tensor> written_loads = take_loads();
+  ASSERT_EQ(shared_loads.size(), written_loads.size());
+  for (std::size_t l = 0; l < shared_loads.size(); ++l) {
+    EXPECT_TRUE(at::equal(shared_loads[l], written_loads[l])) << "layer " << l << ": " << shared_loads[l] << " vs "
+                                                              << written_loads[l];
+    EXPECT_EQ(written_loads[l].sum().item<int64_t>(), 2 * (6 * 3 + 4 + 1 + 9 + 5 + 3 * 2 + 7 + 2));  // top-2
+  }
   const at::Tensor picked = written.index_select(0, at::stack(rows));
   EXPECT_LE(max_abs_diff(shared, picked), 1e-10) << GetParam();
   // The gradient of the same objective: a prompt's rows appear once in `shared` and in `picked`,
