@@ -11,12 +11,16 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <torch/nn/module.h>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <exception>
+#include <numeric>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -59,6 +63,7 @@ struct Engine::State {
   EngineConfig config;
   BlockManager blocks;
   PagedKvCache cache;
+  std::vector<PagedKvCache> slice_caches;  // handles on `cache`'s pools for forward_slices' threads
   EngineStats stats;
   std::vector<int64_t> eos_ids;
 
@@ -91,6 +96,69 @@ struct Engine::State {
    private:
     int saved_;
   };
+
+  // Into how many slices a step's forward is cut (EngineConfig::threads): one per available thread
+  // when the step runs single-threaded for being small (automatic threads, CPU), with at least
+  // kMinSliceSequences sequences each.
+  int step_slices(int64_t num_sequences, int step_threads, int available_threads) const {
+    constexpr int64_t kMinSliceSequences = 8;
+    if (config.threads > 0 || step_threads != 1 || !model->options().device.is_cpu()) return 1;
+    return static_cast<int>(std::clamp<int64_t>(num_sequences / kMinSliceSequences, 1, available_threads));
+  }
+
+  // The step's forward over `slices` contiguous slices of its sequences, balanced by tokens, each
+  // on its own thread (this one runs the first) through its own handle on the shared KV pools;
+  // the hidden rows come back in the batch's order. The threads start with this thread's LibTorch
+  // state (inference mode, dtype and autocast settings) and one intra-op thread each.
+  at::Tensor forward_slices(const at::Tensor& ids_T, const std::vector<int64_t>& chunk_lens,
+                            const std::vector<int64_t>& context_lens, const std::vector<int64_t>& seq_ids,
+                            int slices) {
+    const at::Device device = model->options().device;
+    const int64_t total = std::accumulate(chunk_lens.begin(), chunk_lens.end(), int64_t{0});
+    std::vector<std::size_t> cut = {0};  // sequence index where each slice starts
+    int64_t tokens = 0;
+    for (std::size_t s = 0; s < chunk_lens.size() && static_cast<int>(cut.size()) < slices; ++s) {
+      tokens += chunk_lens[s];
+      if (tokens * slices >= total * static_cast<int64_t>(cut.size()) && s + 1 < chunk_lens.size()) cut.push_back(s + 1);
+    }
+    cut.push_back(chunk_lens.size());
+    const std::size_t n = cut.size() - 1;
+    while (slice_caches.size() + 1 < n) slice_caches.push_back(cache);  // shares the pools
+    std::vector<at::Tensor> hidden(n);
+    std::vector<std::exception_ptr> errors(n);
+    const at::ThreadLocalState state;
+    auto run = [&](std::size_t k) {
+      const auto first = static_cast<std::ptrdiff_t>(cut[k]), last = static_cast<std::ptrdiff_t>(cut[k + 1]);
+      const std::vector<int64_t> lens(chunk_lens.begin() + first, chunk_lens.begin() + last);
+      const std::vector<int64_t> ctx(context_lens.begin() + first, context_lens.begin() + last);
+      const std::vector<int64_t> ids(seq_ids.begin() + first, seq_ids.begin() + last);
+      const int64_t start = std::accumulate(chunk_lens.begin(), chunk_lens.begin() + first, int64_t{0});
+      const int64_t count = std::accumulate(lens.begin(), lens.end(), int64_t{0});
+      model::KvCache* kv = k == 0 ? static_cast<model::KvCache*>(&cache) : &slice_caches[k - 1];
+      hidden[k] = model->forward(ids_T.narrow(0, start, count), model::cached_batch(lens, ctx, ids, device), kv);
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t k = 1; k < n; ++k) {
+      workers.emplace_back([&, k] {
+        try {
+          const at::ThreadLocalStateGuard guard(state);
+          at::set_num_threads(1);
+          run(k);
+        } catch (...) {
+          errors[k] = std::current_exception();
+        }
+      });
+    }
+    try {
+      run(0);
+    } catch (...) {
+      errors[0] = std::current_exception();
+    }
+    for (std::thread& w : workers) w.join();
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    return n == 1 ? hidden[0] : at::cat(hidden, 0);
+  }
 
   int step_threads(int64_t num_tokens) const {
     constexpr double kSmallStepFlops = 2e9;
@@ -266,7 +334,10 @@ struct Engine::State {
     R1_CHECK(!batch.empty(), "nothing scheduled with ", running.size(), " running, ", waiting.size(), " waiting");
     int64_t num_tokens = 0;
     for (const Scheduled& s : batch) num_tokens += s.num_tokens;
-    const ThreadScope threads(model->options().device.is_cpu() ? step_threads(num_tokens) : at::get_num_threads());
+    const int available = at::get_num_threads();
+    const int threads_now = model->options().device.is_cpu() ? step_threads(num_tokens) : available;
+    const int slices = step_slices(static_cast<int64_t>(batch.size()), threads_now, available);
+    const ThreadScope threads(threads_now);
     // Forward over every scheduled token.
     std::vector<int64_t> ids, chunk_lens, context_lens, seq_ids;
     for (const Scheduled& s : batch) {
@@ -284,7 +355,10 @@ struct Engine::State {
       total += std::chrono::duration<double>(now - phase_start).count();
       phase_start = now;
     };
-    const at::Tensor hidden = model->forward(at::tensor(ids, at::kLong).to(device), fb, &cache);
+    const at::Tensor ids_T = at::tensor(ids, at::kLong).to(device);
+    const at::Tensor hidden = slices > 1 ? forward_slices(ids_T, chunk_lens, context_lens, seq_ids, slices)
+                                         : model->forward(ids_T, fb, &cache);
+    if (slices > 1) ++stats.sliced_steps;
     lap(stats.forward_seconds);
     // Logits at the rows that end a sequence's known tokens.
     std::vector<int64_t> rows, row_seqs;

@@ -39,8 +39,11 @@ struct EngineConfig {
   // LibTorch's threads. Small steps of a small model are a few hundred ATen calls of microseconds
   // each; on two threads every parallel region wakes and joins the other thread through futexes,
   // which cost more than the work (the tiny DeepSeek-V3 decoded 1.9-3.7x faster on one thread than
-  // on two, docs/rollout.md). The choice depends only on the step's token count, so a seeded run
-  // still repeats exactly.
+  // on two, docs/rollout.md). Such a step with at least 16 sequences uses the other threads
+  // anyway, by splitting: its sequences are cut into one contiguous slice per thread (at least 8
+  // each, balanced by tokens), and each slice's forward runs on its own thread with one intra-op
+  // thread. The choice and the cut depend only on the step's sequences and token counts, so a
+  // seeded run still repeats exactly.
   int64_t threads = 0;
 };
 
@@ -70,6 +73,7 @@ struct EngineStats {
   int64_t generated_tokens = 0;
   int64_t preemptions = 0;
   int64_t peak_blocks_used = 0;
+  int64_t sliced_steps = 0;       // steps whose forward ran as slices on several threads (EngineConfig::threads)
   double seconds = 0.0;
   // Where generate()'s seconds go: the model's forward (layers and attention), the LM head with
   // the logits' copy to fp32, and drawing tokens; the rest is scheduling and bookkeeping.

@@ -104,6 +104,44 @@ TEST_P(EngineArch, GatherAttentionGreedyEqualsArgmaxOfTheFullForward) {
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, EngineArch, ::testing::ValuesIn(kTinyConfigs),
                          [](const auto& info) { return std::string(info.param).substr(5, std::string(info.param).size() - 10); });
 
+// Small steps of many sequences run as slices on two threads (EngineConfig::threads = 0): the
+// samples are those of one single-threaded forward per step, token for token, through prefill
+// chunks, forks and decode.
+TEST_P(EngineArch, SlicedStepsGiveTheSamplesOfOneForward) {
+  SCOPED_TRACE(GetParam());
+  const int saved_threads = at::get_num_threads();
+  at::set_num_threads(2);
+  auto m = random_model(tiny_config(GetParam()), at::kFloat, 33);
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 20; ++i) {
+    Request r;
+    r.prompt = prompt_of(3 + i % 7, hf::decoder_config(m->config()).vocab_size, 90 + static_cast<uint64_t>(i));
+    r.params.n = 2;
+    r.params.temperature = 1.0;
+    r.params.seed = 7 + static_cast<uint64_t>(i);
+    r.params.max_tokens = 12;
+    r.params.ignore_eos = true;
+    requests.push_back(r);
+  }
+  auto generate = [&](int64_t threads) {
+    Engine engine(m, nullptr, EngineConfig{.kv_cache_bytes = 64 << 20, .block_size = 4, .threads = threads});
+    auto out = engine.generate(requests);
+    return std::pair{std::move(out), engine.stats()};
+  };
+  const auto [one, one_stats] = generate(1);
+  const auto [sliced, sliced_stats] = generate(0);
+  at::set_num_threads(saved_threads);
+  EXPECT_EQ(one_stats.sliced_steps, 0);
+  EXPECT_GT(sliced_stats.sliced_steps, 5);
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    for (int s = 0; s < 2; ++s) {
+      EXPECT_EQ(one[i].completions[s].tokens, sliced[i].completions[s].tokens) << "request " << i << " sample " << s;
+      ASSERT_EQ(one[i].completions[s].logprobs.size(), sliced[i].completions[s].logprobs.size());
+      for (std::size_t t = 0; t < one[i].completions[s].logprobs.size(); ++t)
+        EXPECT_NEAR(one[i].completions[s].logprobs[t], sliced[i].completions[s].logprobs[t], 1e-5);
+    }
+}
+
 TEST(Engine, SixteenSamplesShareThePromptsBlocks) {
   const hf::ModelConfig config = tiny_config("tiny_qwen2.json");
   auto m = random_model(config, at::kFloat, 32);
