@@ -45,22 +45,21 @@ at::Tensor causal_attention(const at::Tensor& q_LHK, const at::Tensor& k_LGK, co
     k = k.unsqueeze(2).expand({num_k, num_kv_heads, rep, k.size(-1)}).reshape({num_k, num_heads, -1});
     v = v.unsqueeze(2).expand({num_k, num_kv_heads, rep, v.size(-1)}).reshape({num_k, num_heads, -1});
   }
-  const bool gqa = false;
   const at::Tensor q_1HLK = q_LHK.transpose(0, 1).unsqueeze(0);
   const at::Tensor k_1HLK = k.transpose(0, 1).unsqueeze(0);
   const at::Tensor v_1HLK = v.transpose(0, 1).unsqueeze(0);
   at::Tensor out;
   if (num_q == num_k) {
-    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/true, scale, gqa);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/true, scale, /*gqa=*/false);
   } else if (num_q == 1) {
-    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/false, scale, gqa);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, {}, /*is_causal=*/false, scale, /*gqa=*/false);
   } else {
     // The queries are the last num_q positions: query i sees keys 0 .. num_k - num_q + i
     // (is_causal would align the triangle to the top-left corner instead).
     const at::TensorOptions opts = at::TensorOptions().device(q_LHK.device());
     const at::Tensor rows = at::arange(num_q, opts.dtype(at::kLong)).unsqueeze(1) + (num_k - num_q);
     const at::Tensor cols = at::arange(num_k, opts.dtype(at::kLong)).unsqueeze(0);
-    out = sdpa(q_1HLK, k_1HLK, v_1HLK, cols <= rows, /*is_causal=*/false, scale, gqa);
+    out = sdpa(q_1HLK, k_1HLK, v_1HLK, cols <= rows, /*is_causal=*/false, scale, /*gqa=*/false);
   }
   return out.squeeze(0).transpose(0, 1);
 }

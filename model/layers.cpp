@@ -46,7 +46,8 @@ ForwardBatch shared_prefix_batch(std::span<const int64_t> lens, std::span<const 
   std::vector<int64_t> continuations(lens.size(), 0), readers;
   for (const int64_t p : prefix_of)
     if (p >= 0) ++continuations[p];
-  for (std::size_t s = 0; s < lens.size(); ++s) readers.insert(readers.end(), lens[s], std::max<int64_t>(continuations[s], 1));
+  for (std::size_t s = 0; s < lens.size(); ++s)
+    readers.insert(readers.end(), lens[s], std::max<int64_t>(continuations[s], 1));
   batch.readers_T = at::tensor(readers, at::kLong).to(device);
   return batch;
 }

@@ -119,7 +119,8 @@ struct Engine::State {
     int64_t tokens = 0;
     for (std::size_t s = 0; s < chunk_lens.size() && static_cast<int>(cut.size()) < slices; ++s) {
       tokens += chunk_lens[s];
-      if (tokens * slices >= total * static_cast<int64_t>(cut.size()) && s + 1 < chunk_lens.size()) cut.push_back(s + 1);
+      if (tokens * slices >= total * static_cast<int64_t>(cut.size()) && s + 1 < chunk_lens.size())
+        cut.push_back(s + 1);
     }
     cut.push_back(chunk_lens.size());
     const std::size_t n = cut.size() - 1;
