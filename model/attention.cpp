@@ -3,6 +3,8 @@
 #include "model/attention.h"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <algorithm>
 #include <optional>
@@ -19,8 +21,20 @@ namespace {
 // attention to the unfused math path (about twice the time of the flash path, forward + backward,
 // measured at the tiny model's shapes). Zero columns appended to V leave the other output columns
 // as they are, so V is padded and the output cut back.
+//
+// Under CPU autocast, attention runs in fp32 (inputs widened, the output rounded back to the
+// autocast dtype): the CPU flash kernel's bf16 backward is several times slower than its fp32 one
+// (tiny Qwen2 GRPO update, 48 calls: 734 ms in bf16, 344 ms in fp32), and attention is a small share
+// of the FLOPs next to the matmuls that autocast speeds up. Forwards without a gradient (GRPO's
+// reference log-probs) take the same path, so they compute exactly what the training forward does
+// (the KL to a reference that equals the policy is 0).
 at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const std::optional<at::Tensor>& mask,
                 bool is_causal, double scale, bool gqa) {
+  if (q.device().is_cpu() && at::autocast::is_autocast_enabled(at::kCPU)) {
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKeySet(c10::DispatchKey::AutocastCPU));
+    return sdpa(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), mask, is_causal, scale, gqa)
+        .to(at::autocast::get_autocast_dtype(at::kCPU));
+  }
   const int64_t key_dim = q.size(-1), value_dim = v.size(-1);
   if (q.device().is_cpu() && value_dim < key_dim) {
     const at::Tensor padded = at::constant_pad_nd(v, {0, key_dim - value_dim});

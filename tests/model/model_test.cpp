@@ -4,6 +4,7 @@
 // document boundaries; parameter names are the Hugging Face names; batched varlen attention equals
 // per-sequence attention.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/module.h>
@@ -345,6 +346,47 @@ TEST(VarlenAttention, SharedPrefixEqualsThePrefixWrittenOutWithGradients) {
     // The continuations' positions follow their prefix's.
     EXPECT_EQ(batch.positions_T[batch.cu_seqlens[1]].item<int64_t>(), c.lens[0]);
   }
+}
+
+// Under CPU bf16 autocast, attention runs in fp32: LibTorch's CPU flash-attention backward is
+// several times slower in bf16 than in fp32. The result is the fp32 attention of the same inputs,
+// rounded once to bf16, with or without a gradient, and the gradients are the fp32 ones of that
+// rounding.
+TEST(VarlenAttention, TrainingUnderBf16AutocastRunsInFloat32) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(41);
+  const std::vector<int64_t> lens = {6, 4, 5}, prefix_of = {-1, 0, 0};
+  const ForwardBatch batch = shared_prefix_batch(lens, prefix_of);
+  const at::Tensor q = at::randn({15, 6, 8}, gen).requires_grad_();
+  const at::Tensor k = at::randn({15, 2, 8}, gen).requires_grad_();
+  const at::Tensor v = at::randn({15, 2, 8}, gen).to(at::kBFloat16).requires_grad_();
+  const at::Tensor upstream = at::randn({15, 6, 8}, gen).to(at::kBFloat16);
+  at::Tensor out, no_grad_out;
+  {
+    at::autocast::set_autocast_enabled(at::kCPU, true);
+    at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+    out = varlen_causal_attention(q, k, v, 0.35, batch);
+    {
+      at::NoGradGuard no_grad;
+      no_grad_out = varlen_causal_attention(q, k, v, 0.35, batch);
+    }
+    at::autocast::set_autocast_enabled(at::kCPU, false);
+    at::autocast::clear_cache();
+  }
+  const std::vector<at::Tensor> grads = torch::autograd::grad({(out * upstream).sum()}, {q, k, v});
+  const at::Tensor q32 = q.detach().clone().requires_grad_(), k32 = k.detach().clone().requires_grad_();
+  const at::Tensor v32 = v.detach().to(at::kFloat).requires_grad_();
+  const at::Tensor ref = varlen_causal_attention(q32, k32, v32, 0.35, batch);
+  const std::vector<at::Tensor> ref_grads =
+      torch::autograd::grad({(ref.to(at::kBFloat16) * upstream).sum()}, {q32, k32, v32});
+  EXPECT_EQ(out.scalar_type(), at::kBFloat16);
+  EXPECT_TRUE(at::equal(out, ref.to(at::kBFloat16)));
+  EXPECT_TRUE(at::equal(no_grad_out, out));
+  // Same gradient math on the same values. v's gradient is bf16 like v, and the prefix rows' sum over
+  // their continuations is taken in bf16 (the gather runs before the widening): within bf16 rounding.
+  EXPECT_LE(max_abs_diff(grads[0], ref_grads[0]), 1e-6);
+  EXPECT_LE(max_abs_diff(grads[1], ref_grads[1]), 1e-6);
+  EXPECT_EQ(grads[2].scalar_type(), at::kBFloat16);
+  EXPECT_LE(max_abs_diff(grads[2].to(at::kFloat), ref_grads[2]), 1e-2 * ref_grads[2].abs().max().item<double>());
 }
 
 TEST(ForwardBatch, RejectsAPrefixThatIsNotAnEarlierUncontinuedSequence) {
