@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "model/internal/families.h"
+#include "model/fused_ops.h"
 
 namespace r1::model {
 
@@ -29,25 +30,26 @@ at::Tensor CausalLM::mtp_logits(int64_t depth, const at::Tensor&) {
                str_cat(hf::architecture_name(config_), " built without MTP has no depth ", depth));
 }
 
-at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at::Tensor& target_T,
-                          int64_t chunk, const std::function<void(const at::Tensor& logits)>& each_logits) {
+at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at::Tensor& target_T, int64_t chunk,
+                          at::Tensor* entropy_T) {
   R1_CHECK(hidden_TD.dim() == 2 && target_T.dim() == 1 && hidden_TD.size(0) == target_T.size(0),
            "hidden ", hidden_TD.sizes(), " targets ", target_T.sizes());
   R1_CHECK(chunk > 0, "chunk ", chunk);
-  const int64_t num_tokens = hidden_TD.size(0);
-  std::vector<at::Tensor> parts;
-  for (int64_t start = 0; start < num_tokens; start += chunk) {
-    const int64_t len = std::min(chunk, num_tokens - start);
-    // log_softmax in fp32 (fp64 for fp64 models): bf16 logits would round the normalizer.
-    const at::ScalarType compute = hidden_TD.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-    const at::Tensor logits = model.logits(hidden_TD.narrow(0, start, len)).to(compute);
-    if (each_logits) each_logits(logits);
-    const at::Tensor logp = logits.log_softmax(-1).gather(1, target_T.narrow(0, start, len).unsqueeze(1));
-    parts.push_back(logp.squeeze(1));
+  const at::ScalarType out_type = hidden_TD.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  if (hidden_TD.size(0) == 0) {
+    if (entropy_T != nullptr) *entropy_T = at::empty({0}, hidden_TD.options().dtype(out_type));
+    return at::empty({0}, hidden_TD.options().dtype(out_type));
   }
-  if (parts.empty()) return at::empty({0}, hidden_TD.options().dtype(at::kFloat));
-  const at::Tensor out = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
-  return out.scalar_type() == at::kDouble ? out : out.to(at::kFloat);
+  // split, not narrow: each narrow's backward would zero-fill a whole [T, D] gradient.
+  const std::vector<at::Tensor> hidden_parts = hidden_TD.split(chunk), target_parts = target_T.split(chunk);
+  std::vector<at::Tensor> parts, entropies;
+  for (std::size_t i = 0; i < hidden_parts.size(); ++i) {
+    at::Tensor entropy;
+    parts.push_back(target_logprobs(model.logits(hidden_parts[i]), target_parts[i], entropy_T ? &entropy : nullptr));
+    if (entropy_T != nullptr) entropies.push_back(entropy);
+  }
+  if (entropy_T != nullptr) *entropy_T = (entropies.size() == 1 ? entropies[0] : at::cat(entropies)).to(out_type);
+  return (parts.size() == 1 ? parts[0] : at::cat(parts)).to(out_type);
 }
 
 }  // namespace r1::model

@@ -119,11 +119,11 @@ class CausalLM {
 std::shared_ptr<CausalLM> make_causal_lm(const hf::ModelConfig& config, const ModelOptions& options);
 
 // log p(target_T[i] | tokens <= i) for each row of hidden_TD, through the LM head, computed
-// `chunk` rows at a time so [T, V] logits never exist at once. Differentiable. Returns fp32 [T].
-// `each_logits`, when set, is called with every chunk's logits ([rows, V], fp32 or fp64, in row
-// order), so a caller can read more from them (e.g. the entropy) without a second LM-head pass.
+// `chunk` rows at a time (model::target_logprobs on each chunk's logits, which stay in the LM
+// head's dtype: bf16 under autocast). Differentiable. Returns fp32 [T] (fp64 for fp64 models).
+// `entropy_T`, when set, receives each row's entropy (no gradient) from the same logits, without a
+// second LM-head pass.
 at::Tensor token_logprobs(CausalLM& model, const at::Tensor& hidden_TD, const at::Tensor& target_T,
-                          int64_t chunk = 1024,
-                          const std::function<void(const at::Tensor& logits)>& each_logits = nullptr);
+                          int64_t chunk = 1024, at::Tensor* entropy_T = nullptr);
 
 }  // namespace r1::model

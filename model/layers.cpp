@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "model/forward_batch.h"
+#include "model/fused_ops.h"
 #include "rollout/kernels/fp8.h"
 #include "rollout/kernels/fp8_torch.h"
 
@@ -146,11 +147,9 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps, const at::TensorOptions& optio
     : weight(register_parameter("weight", empty_param({dim}, options))), eps_(eps) {}
 
 at::Tensor RmsNormImpl::forward(const at::Tensor& x) {
-  // fp64 models stay fp64 throughout (finite-difference checks); others normalize in fp32.
-  const at::ScalarType compute = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const at::Tensor xc = x.to(compute);
-  const at::Tensor inv_rms = at::rsqrt(xc.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-  return weight * (xc * inv_rms).to(x.scalar_type());
+  // fp64 models stay fp64 throughout (finite-difference checks); others normalize in fp32. One fused
+  // op on the CPU (model/fused_ops.h), the composite ops elsewhere.
+  return rms_norm(x, weight, eps_);
 }
 
 MlpImpl::MlpImpl(int64_t hidden, int64_t intermediate, bool bias, const at::TensorOptions& options, bool fp8)

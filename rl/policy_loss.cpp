@@ -170,11 +170,4 @@ PolicyLoss policy_loss(const at::Tensor& logp_NT, const at::Tensor& old_logp_NT,
   return out;
 }
 
-at::Tensor token_entropy(const at::Tensor& logits_TV) {
-  at::NoGradGuard no_grad;
-  const at::Tensor z = logits_TV.detach().to(at::kFloat);
-  const at::Tensor p = at::softmax(z, -1);
-  return at::logsumexp(z, {-1}) - (p * z).sum(-1);
-}
-
 }  // namespace r1::rl

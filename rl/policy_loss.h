@@ -105,8 +105,4 @@ PolicyLoss policy_loss(const at::Tensor& logp_NT, const at::Tensor& old_logp_NT,
                        const at::Tensor& ref_logp_NT, const at::Tensor& adv_N, const at::Tensor& mask_NT,
                        const StepTotals& totals, const PolicyLossConfig& cfg);
 
-// Entropy of the categorical distribution per position: logits_TV [T, V] -> [T] float32, computed
-// in float32 as logsumexp(z) - sum(softmax(z) * z). No grad is recorded.
-at::Tensor token_entropy(const at::Tensor& logits_TV);
-
 }  // namespace r1::rl

@@ -73,15 +73,13 @@ at::Tensor completion_logprobs(model::CausalLM& model, const PackedSequences& pa
   const at::Tensor hidden_KD = hidden_LD.index_select(0, packed.rows_K);
   const int64_t n = packed.num_sequences, t = packed.max_completion;
   const auto f32 = hidden_KD.options().dtype(at::kFloat);
-  // The entropy (no grad) reads the logits token_logprobs computes, not a second LM-head pass.
-  std::vector<at::Tensor> entropy_parts;
-  const at::Tensor logp_K = model::token_logprobs(
-      model, hidden_KD, packed.targets_K, 1024,
-      entropy_NT == nullptr ? std::function<void(const at::Tensor&)>()
-                            : [&](const at::Tensor& logits) { entropy_parts.push_back(token_entropy(logits)); });
+  // The entropy (no grad) comes from the logits the log-probs are computed from.
+  at::Tensor entropy_K;
+  const at::Tensor logp_K = model::token_logprobs(model, hidden_KD, packed.targets_K, 1024,
+                                                  entropy_NT == nullptr ? nullptr : &entropy_K);
   if (entropy_NT != nullptr) {
     at::NoGradGuard no_grad;
-    *entropy_NT = at::zeros({n * t}, f32).index_put({packed.slots_K}, at::cat(entropy_parts)).view({n, t});
+    *entropy_NT = at::zeros({n * t}, f32).index_put({packed.slots_K}, entropy_K).view({n, t});
   }
   return at::zeros({n * t}, f32).index_put({packed.slots_K}, logp_K).view({n, t});
 }

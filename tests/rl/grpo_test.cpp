@@ -147,16 +147,21 @@ test::TempDir* Grpo::dir_ = nullptr;
 
 TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   GrpoConfig c = small_config();
-  c.num_steps = 8;
+  c.num_steps = 14;
   c.eval_prompts = path("eval.jsonl").string();
   c.pass_k = 2;
   test::TempDir out;
   std::vector<json> train, eval;
   const json summary = run(c, out.path(), &train, &eval);
-  ASSERT_EQ(train.size(), 8u);
-  const double first = (train[0]["reward/total"].get<double>() + train[1]["reward/total"].get<double>()) / 2;
-  const double last = (train[6]["reward/total"].get<double>() + train[7]["reward/total"].get<double>()) / 2;
-  EXPECT_GT(last, first + 0.15) << "first two steps " << first << ", last two " << last;
+  ASSERT_EQ(train.size(), 14u);
+  // Means over four steps at each end: one step's 24 samples move the mean reward by +-0.1.
+  auto mean_reward = [&](std::size_t from) {
+    double sum = 0;
+    for (std::size_t i = from; i < from + 4; ++i) sum += train[i]["reward/total"].get<double>();
+    return sum / 4;
+  };
+  const double first = mean_reward(0), last = mean_reward(10);
+  EXPECT_GT(last, first + 0.15) << "first four steps " << first << ", last four " << last;
   for (const char* key :
        {"reward/language", "reward/total", "rollout/format_rate", "rollout/response_length_mean",
         "rollout/response_length_max", "rollout/clipped_share", "rollout/unscored", "train/advantage_mean",
@@ -173,7 +178,7 @@ TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   // Evaluation before training (step 0) and at the end.
   ASSERT_EQ(eval.size(), 2u);
   EXPECT_EQ(eval[0]["step"], 0);
-  EXPECT_EQ(eval[1]["step"], 8);
+  EXPECT_EQ(eval[1]["step"], 14);
   for (const char* key :
        {"eval/accuracy", "eval/format_rate", "eval/language_consistency", "eval/pass@k", "eval/sampled_accuracy"})
     EXPECT_TRUE(eval[1].contains(key)) << key;
@@ -183,7 +188,7 @@ TEST_F(Grpo, MeanRewardRisesAndEveryMetricIsReported) {
   // Greedy completions without <think> tags have an empty CoT: consistency is scored, 0 here.
   EXPECT_GE(eval[1]["eval/language_consistency"].get<double>(), 0.0);
   EXPECT_EQ(eval[0]["eval/num_prompts"].get<double>(), 2.0);
-  const std::string greedy = test::read_text(out / "eval_samples" / "step_8.jsonl");
+  const std::string greedy = test::read_text(out / "eval_samples" / "step_14.jsonl");
   EXPECT_EQ(std::count(greedy.begin(), greedy.end(), '\n'), 2) << greedy;
   EXPECT_NE(greedy.find("\"id\":\"e1\""), std::string::npos) << greedy;
   EXPECT_TRUE(stdfs::exists(out / "model" / "config.json"));
@@ -232,20 +237,20 @@ TEST_F(Grpo, UnscoredSamplesAreCountedAndLeftOut) {
 
 TEST_F(Grpo, MicroBatchingDoesNotChangeTheStep) {
   GrpoConfig c = small_config();
-  c.num_steps = 2;
-  // Written-out prompts: with shared ones the first step matches as well (SharedPromptsDoNotChangeTheStep),
-  // but a prompt split over micro-batches changes the gradient's rounding, and Adam turns rounding
-  // in near-zero gradients into lr-sized moves that may change the second step's samples.
+  // One step: micro-batching changes the order in which the gradient is summed, so its rounding, and
+  // Adam turns rounding in gradients that cancel to near zero into lr-sized moves (its first update
+  // is lr * sign(g)) that may change the second step's samples, whatever the packing.
+  c.num_steps = 1;
   c.share_prompts = false;
   test::TempDir a, b;
   std::vector<json> one, many;
   run(c, a.path(), &one);
   c.micro_batch_tokens = 30;  // a few sequences per micro-batch
   run(c, b.path(), &many);
-  for (std::size_t i = 0; i < 2; ++i) {
-    EXPECT_NEAR(one[i]["train/loss"].get<double>(), many[i]["train/loss"].get<double>(), 1e-6) << i;
-    EXPECT_NEAR(one[i]["train/grad_norm"].get<double>(), many[i]["train/grad_norm"].get<double>(), 1e-5) << i;
-  }
+  ASSERT_EQ(one.size(), 1u);
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_NEAR(one[0]["train/loss"].get<double>(), many[0]["train/loss"].get<double>(), 1e-6);
+  EXPECT_NEAR(one[0]["train/grad_norm"].get<double>(), many[0]["train/grad_norm"].get<double>(), 1e-5);
 }
 
 TEST_F(Grpo, SharedPromptsDoNotChangeTheStep) {

@@ -1,0 +1,428 @@
+// The fused CPU kernels of model/fused_ops.h: AVX-512 rows for fp32 and bf16 where the CPU has it,
+// portable C++ otherwise (and for fp64), the composite ATen ops off the CPU.
+#include "model/fused_ops.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "rollout/kernels/avx512.h"
+
+namespace r1::model {
+
+namespace {
+
+namespace avx512 = rollout::kernels::avx512;
+
+// What the forward keeps of a row (log sum exp, in double) and what it returns.
+struct RowStats {
+  double lse = 0, logp = 0, entropy = 0;
+};
+
+// ======== target_logprobs ========
+
+// ---- portable rows (any storage type; sums in double) ----
+
+template <typename T>
+RowStats forward_row_portable(const T* x, int64_t n, int64_t target) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(x[i]));
+  double s = 0, sx = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - m, e = std::exp(d);
+    s += e;
+    if (e > 0) sx += e * d;
+  }
+  const double log_s = std::log(s);
+  return {m + log_s, static_cast<double>(x[target]) - m - log_s, log_s - sx / s};
+}
+
+template <typename T>
+void backward_row_portable(const T* x, int64_t n, int64_t target, double lse, double g, T* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(-g * std::exp(static_cast<double>(x[i]) - lse));
+  out[target] = static_cast<T>(g - g * std::exp(static_cast<double>(x[target]) - lse));
+}
+
+// ---- AVX-512 rows (fp32 or raw bf16 storage; fp32 math) ----
+
+template <typename T>
+R1_AVX512 RowStats forward_row_avx512(const T* x, int64_t n, int64_t target) {
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, avx512::load(x + i));
+  if (i < n) vmax = _mm512_mask_max_ps(vmax, avx512::tail_mask(n - i), vmax, avx512::load(x + i, avx512::tail_mask(n - i)));
+  float m = -INFINITY;
+  {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, vmax);
+    for (float v : lanes) m = std::max(m, v);
+  }
+  const __m512 vm = _mm512_set1_ps(m), zero = _mm512_setzero_ps();
+  __m512 s = zero, sx = zero;
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 lanes = avx512::tail_mask(n - i);
+    const __m512 d = _mm512_sub_ps(avx512::load(x + i, lanes), vm);
+    const __m512 e = _mm512_maskz_mov_ps(lanes, avx512::exp(d));
+    s = _mm512_add_ps(s, e);
+    // e * d only where e > 0: a -inf logit has e = 0 and d = -inf.
+    sx = _mm512_add_ps(sx, _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(e, zero, _CMP_GT_OQ), e, d));
+  }
+  const double sum = avx512::reduce_add(s), log_s = std::log(sum);
+  const double xt = avx512::reduce_add(avx512::load(x + target, avx512::tail_mask(1)));
+  return {m + log_s, xt - m - log_s, log_s - avx512::reduce_add(sx) / sum};
+}
+
+// lse arrives in double: split into hi + lo floats, x - lse is (x - hi) - lo, so p = exp(x - lse)
+// does not inherit the rounding of a ~|lse| float (up to 1e-6 relative for logits near 16).
+template <typename T>
+R1_AVX512 void backward_row_avx512(const T* x, int64_t n, int64_t target, double lse, float g, T* out) {
+  const float hi = static_cast<float>(lse), lo = static_cast<float>(lse - hi);
+  const __m512 vhi = _mm512_set1_ps(hi), vlo = _mm512_set1_ps(lo), neg_g = _mm512_set1_ps(-g);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 lanes = avx512::tail_mask(n - i);
+    const __m512 d = _mm512_sub_ps(_mm512_sub_ps(avx512::load(x + i, lanes), vhi), vlo);
+    avx512::store(out + i, _mm512_mul_ps(neg_g, avx512::exp(d)), lanes);
+  }
+  // The target's entry g (1 - p_target), rounded once.
+  const double xt = avx512::reduce_add(avx512::load(x + target, avx512::tail_mask(1)));
+  const double p = std::exp(xt - lse);
+  avx512::store(out + target, _mm512_set1_ps(static_cast<float>(g - g * p)), avx512::tail_mask(1));
+}
+
+// ---- drivers ----
+
+// Rows per parallel_for task: about 32k elements.
+int64_t grain_rows(int64_t vocab) { return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, vocab)); }
+
+// Per row: lse (double), log p(target) and the entropy (A: double for fp64 logits, else float).
+template <typename T, typename A>
+void forward_rows(const at::Tensor& logits, const int64_t* targets, double* lse, A* logp, A* entropy, bool vector) {
+  const int64_t rows = logits.size(0), n = logits.size(1);
+  const T* x = logits.const_data_ptr<T>();
+  at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* row = x + r * n;
+      RowStats st;
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, c10::BFloat16>) {
+        using Raw = std::conditional_t<std::is_same_v<T, float>, float, uint16_t>;
+        st = vector ? forward_row_avx512(reinterpret_cast<const Raw*>(row), n, targets[r])
+                     : forward_row_portable(row, n, targets[r]);
+      } else {
+        st = forward_row_portable(row, n, targets[r]);
+      }
+      lse[r] = st.lse;
+      logp[r] = static_cast<A>(st.logp);
+      entropy[r] = static_cast<A>(st.entropy);
+    }
+  });
+}
+
+template <typename T, typename A>
+void backward_rows(const at::Tensor& logits, const int64_t* targets, const double* lse, const A* grad, at::Tensor& out,
+                   bool vector) {
+  const int64_t rows = logits.size(0), n = logits.size(1);
+  const T* x = logits.const_data_ptr<T>();
+  T* o = out.mutable_data_ptr<T>();
+  at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, c10::BFloat16>) {
+        using Raw = std::conditional_t<std::is_same_v<T, float>, float, uint16_t>;
+        if (vector) {
+          backward_row_avx512(reinterpret_cast<const Raw*>(x + r * n), n, targets[r], lse[r], grad[r],
+                              reinterpret_cast<Raw*>(o + r * n));
+          continue;
+        }
+        backward_row_portable(x + r * n, n, targets[r], lse[r], grad[r], o + r * n);
+      } else {
+        backward_row_portable(x + r * n, n, targets[r], lse[r], grad[r], o + r * n);
+      }
+    }
+  });
+}
+
+// The math dtype of a logits dtype.
+at::ScalarType math_type(at::ScalarType logits) { return logits == at::kDouble ? at::kDouble : at::kFloat; }
+
+struct TargetLogprobsFn : torch::autograd::Function<TargetLogprobsFn> {
+  // Returns {logp [T], entropy [T]} in the math dtype; the entropy is not differentiable.
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits_in,
+                                                const at::Tensor& target_in, bool vector) {
+    const at::Tensor logits = logits_in.contiguous(), target = target_in.contiguous();
+    const at::TensorOptions opts = logits.options().dtype(math_type(logits.scalar_type()));
+    const int64_t rows = logits.size(0);
+    const at::Tensor lse = at::empty({rows}, opts.dtype(at::kDouble));
+    at::Tensor logp = at::empty({rows}, opts), entropy = at::empty({rows}, opts);
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, logits.scalar_type(), "target_logprobs", [&] {
+      using A = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
+      forward_rows<scalar_t, A>(logits, target.const_data_ptr<int64_t>(), lse.mutable_data_ptr<double>(),
+                                logp.mutable_data_ptr<A>(), entropy.mutable_data_ptr<A>(), vector);
+    });
+    ctx->save_for_backward({logits, target, lse});
+    ctx->saved_data["vector"] = vector;
+    ctx->mark_non_differentiable({entropy});
+    return {logp, entropy};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& logits = saved[0];
+    const at::Tensor& target = saved[1];
+    const at::Tensor& lse = saved[2];
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor()};
+    const bool vector = ctx->saved_data["vector"].toBool();
+    const at::Tensor grad = grads[0].to(math_type(logits.scalar_type())).contiguous();
+    at::Tensor out = at::empty_like(logits);
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, logits.scalar_type(), "target_logprobs_backward", [&] {
+      using A = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
+      backward_rows<scalar_t, A>(logits, target.const_data_ptr<int64_t>(), lse.const_data_ptr<double>(),
+                                 grad.const_data_ptr<A>(), out, vector);
+    });
+    return {out, at::Tensor(), at::Tensor()};
+  }
+};
+
+
+// ======== rms_norm ========
+
+// Raw storage of a c10 element type for the AVX-512 rows (bf16 as its bit pattern).
+template <typename T>
+using Raw = std::conditional_t<std::is_same_v<T, c10::BFloat16>, uint16_t, T>;
+
+template <typename T>
+constexpr bool kVectorType = std::is_same_v<T, float> || std::is_same_v<T, c10::BFloat16>;
+
+// n rounded to X's precision (the HF reference's .to(x.dtype) before the weight).
+template <typename X>
+R1_AVX512 inline __m512 round_to(__m512 n) {
+  if constexpr (std::is_same_v<X, uint16_t>) return avx512::widen_bf16(avx512::narrow_bf16(n));
+  else return n;
+}
+
+// One row forward: y = w * round_X(x * inv); returns inv.
+template <typename X, typename W, typename Y>
+R1_AVX512 float rms_forward_row_avx512(const X* x, const W* w, int64_t d, double eps, Y* y) {
+  __m512 ss = _mm512_setzero_ps();
+  for (int64_t i = 0; i < d; i += 16) {
+    const __m512 v = avx512::load(x + i, avx512::tail_mask(d - i));
+    ss = _mm512_fmadd_ps(v, v, ss);
+  }
+  const float inv = static_cast<float>(1.0 / std::sqrt(avx512::reduce_add(ss) / static_cast<double>(d) + eps));
+  const __m512 vinv = _mm512_set1_ps(inv);
+  for (int64_t i = 0; i < d; i += 16) {
+    const __mmask16 m = avx512::tail_mask(d - i);
+    const __m512 n = round_to<X>(_mm512_mul_ps(avx512::load(x + i, m), vinv));
+    avx512::store(y + i, _mm512_mul_ps(avx512::load(w + i, m), n), m);
+  }
+  return inv;
+}
+
+// One row backward: dx, and dy * round_X(n) added into the weight's partial sum dw (fp32).
+template <typename X, typename W, typename Y>
+R1_AVX512 void rms_backward_row_avx512(const X* x, const W* w, const Y* dy, int64_t d, float inv, X* dx, float* dw) {
+  const __m512 vinv = _mm512_set1_ps(inv);
+  __m512 dot = _mm512_setzero_ps();
+  for (int64_t i = 0; i < d; i += 16) {
+    const __mmask16 m = avx512::tail_mask(d - i);
+    const __m512 n = _mm512_mul_ps(avx512::load(x + i, m), vinv), g = avx512::load(dy + i, m);
+    avx512::store(dw + i, _mm512_fmadd_ps(g, round_to<X>(n), avx512::load(dw + i, m)), m);
+    dot = _mm512_fmadd_ps(_mm512_mul_ps(g, avx512::load(w + i, m)), n, dot);
+  }
+  const __m512 mean_dot = _mm512_set1_ps(avx512::reduce_add(dot) / static_cast<float>(d));
+  for (int64_t i = 0; i < d; i += 16) {
+    const __mmask16 m = avx512::tail_mask(d - i);
+    const __m512 n = _mm512_mul_ps(avx512::load(x + i, m), vinv);
+    const __m512 g = _mm512_mul_ps(avx512::load(dy + i, m), avx512::load(w + i, m));
+    avx512::store(dx + i, _mm512_mul_ps(vinv, _mm512_fnmadd_ps(n, mean_dot, g)), m);
+  }
+}
+
+template <typename X>
+double round_to_portable(double n) {
+  return static_cast<double>(static_cast<X>(n));
+}
+
+template <typename X, typename W, typename Y>
+double rms_forward_row_portable(const X* x, const W* w, int64_t d, double eps, Y* y) {
+  double ss = 0;
+  for (int64_t i = 0; i < d; ++i) ss += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  // fp32 models normalize with an fp32 factor, as the reference does.
+  double inv = 1.0 / std::sqrt(ss / static_cast<double>(d) + eps);
+  if constexpr (!std::is_same_v<X, double>) inv = static_cast<float>(inv);
+  for (int64_t i = 0; i < d; ++i)
+    y[i] = static_cast<Y>(static_cast<double>(w[i]) * round_to_portable<X>(static_cast<double>(x[i]) * inv));
+  return inv;
+}
+
+template <typename X, typename W, typename Y, typename A>
+void rms_backward_row_portable(const X* x, const W* w, const Y* dy, int64_t d, double inv, X* dx, A* dw) {
+  double dot = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    const double n = static_cast<double>(x[i]) * inv, g = static_cast<double>(dy[i]);
+    dw[i] += static_cast<A>(g * round_to_portable<X>(n));
+    dot += g * static_cast<double>(w[i]) * n;
+  }
+  const double mean_dot = dot / static_cast<double>(d);
+  for (int64_t i = 0; i < d; ++i) {
+    const double n = static_cast<double>(x[i]) * inv;
+    dx[i] = static_cast<X>(inv * (static_cast<double>(dy[i]) * static_cast<double>(w[i]) - n * mean_dot));
+  }
+}
+
+// The weight gradient's rows are summed in this many fixed chunks (then the chunks in order), so
+// the result is the same on any number of threads.
+constexpr int64_t kWeightGradChunks = 32;
+
+template <typename X, typename W, typename Y>
+struct RmsNormRows {
+  using A = std::conditional_t<std::is_same_v<X, double>, double, float>;  // inv and dw partial sums
+
+  static void forward(const at::Tensor& x, const at::Tensor& w, double eps, bool vector, at::Tensor& y,
+                      at::Tensor& inv) {
+    const int64_t rows = x.size(0), d = x.size(1);
+    const X* xp = x.const_data_ptr<X>();
+    const W* wp = w.const_data_ptr<W>();
+    Y* yp = y.mutable_data_ptr<Y>();
+    A* ip = inv.mutable_data_ptr<A>();
+    at::parallel_for(0, rows, grain_rows(d), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        if constexpr (kVectorType<X> && kVectorType<W> && kVectorType<Y>) {
+          if (vector) {
+            ip[r] = rms_forward_row_avx512(reinterpret_cast<const Raw<X>*>(xp + r * d), reinterpret_cast<const Raw<W>*>(wp),
+                                           d, eps, reinterpret_cast<Raw<Y>*>(yp + r * d));
+            continue;
+          }
+        }
+        ip[r] = static_cast<A>(rms_forward_row_portable(xp + r * d, wp, d, eps, yp + r * d));
+      }
+    });
+  }
+
+  static void backward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& inv, const at::Tensor& dy,
+                       bool vector, at::Tensor& dx, at::Tensor& dw) {
+    const int64_t rows = x.size(0), d = x.size(1);
+    const int64_t chunks = std::min(rows, kWeightGradChunks), per_chunk = (rows + chunks - 1) / std::max<int64_t>(1, chunks);
+    const at::Tensor partial = at::zeros({std::max<int64_t>(1, chunks), d}, x.options().dtype(c10::CppTypeToScalarType<A>::value));
+    const X* xp = x.const_data_ptr<X>();
+    const W* wp = w.const_data_ptr<W>();
+    const Y* gp = dy.const_data_ptr<Y>();
+    const A* ip = inv.const_data_ptr<A>();
+    X* dxp = dx.mutable_data_ptr<X>();
+    A* pp = partial.mutable_data_ptr<A>();
+    at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c)
+        for (int64_t r = c * per_chunk; r < std::min(rows, (c + 1) * per_chunk); ++r) {
+          if constexpr (kVectorType<X> && kVectorType<W> && kVectorType<Y>) {
+            if (vector) {
+              rms_backward_row_avx512(reinterpret_cast<const Raw<X>*>(xp + r * d), reinterpret_cast<const Raw<W>*>(wp),
+                                      reinterpret_cast<const Raw<Y>*>(gp + r * d), d, ip[r],
+                                      reinterpret_cast<Raw<X>*>(dxp + r * d), pp + c * d);
+              continue;
+            }
+          }
+          rms_backward_row_portable(xp + r * d, wp, gp + r * d, d, static_cast<double>(ip[r]), dxp + r * d, pp + c * d);
+        }
+    });
+    dw.copy_(partial.sum(0));
+  }
+};
+
+// Calls f.template operator()<X, W, Y>() for the supported storage combinations; false otherwise.
+template <typename F>
+bool dispatch_rms(at::ScalarType x, at::ScalarType w, at::ScalarType y, F&& f) {
+  using BF = c10::BFloat16;
+  if (x == at::kFloat && w == at::kFloat && y == at::kFloat) return f.template operator()<float, float, float>(), true;
+  if (x == at::kBFloat16 && w == at::kFloat && y == at::kFloat) return f.template operator()<BF, float, float>(), true;
+  if (x == at::kBFloat16 && w == at::kBFloat16 && y == at::kBFloat16) return f.template operator()<BF, BF, BF>(), true;
+  if (x == at::kFloat && w == at::kBFloat16 && y == at::kFloat) return f.template operator()<float, BF, float>(), true;
+  if (x == at::kDouble && w == at::kDouble && y == at::kDouble) return f.template operator()<double, double, double>(), true;
+  return false;
+}
+
+at::Tensor rms_norm_composite(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const at::ScalarType compute = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::Tensor xc = x.to(compute);
+  const at::Tensor inv_rms = at::rsqrt(xc.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * (xc * inv_rms).to(x.scalar_type());
+}
+
+struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& weight_in,
+                            double eps, bool vector) {
+    const int64_t d = x_in.size(-1);
+    const at::Tensor x = x_in.reshape({-1, d}).contiguous(), weight = weight_in.contiguous();
+    const at::ScalarType y_type = at::promote_types(x.scalar_type(), weight.scalar_type());
+    at::Tensor y = at::empty({x.size(0), d}, x.options().dtype(y_type));
+    at::Tensor inv = at::empty({x.size(0)}, x.options().dtype(x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
+    dispatch_rms(x.scalar_type(), weight.scalar_type(), y_type, [&]<typename X, typename W, typename Y>() {
+      RmsNormRows<X, W, Y>::forward(x, weight, eps, vector, y, inv);
+    });
+    ctx->save_for_backward({x, weight, inv});
+    ctx->saved_data["vector"] = vector;
+    return y.view(x_in.sizes());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& weight = saved[1];
+    const at::Tensor& inv = saved[2];
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    const at::ScalarType y_type = at::promote_types(x.scalar_type(), weight.scalar_type());
+    const at::Tensor dy = grads[0].reshape({-1, x.size(1)}).to(y_type).contiguous();
+    at::Tensor dx = at::empty_like(x), dw = at::empty_like(weight);
+    const bool vector = ctx->saved_data["vector"].toBool();
+    dispatch_rms(x.scalar_type(), weight.scalar_type(), y_type, [&]<typename X, typename W, typename Y>() {
+      RmsNormRows<X, W, Y>::backward(x, weight, inv, dy, vector, dx, dw);
+    });
+    return {dx.view(grads[0].sizes()), dw, at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor target_logprobs(const at::Tensor& logits_TV, const at::Tensor& target_T, at::Tensor* entropy_T,
+                           FusedKernel kernel) {
+  R1_CHECK(logits_TV.dim() == 2 && target_T.dim() == 1 && logits_TV.size(0) == target_T.size(0) &&
+               target_T.scalar_type() == at::kLong,
+           "logits ", logits_TV.sizes(), " targets ", target_T.sizes(), " ", target_T.scalar_type());
+  const at::ScalarType dtype = logits_TV.scalar_type();
+  R1_CHECK(dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kDouble, "logits dtype ", dtype);
+  if (!logits_TV.device().is_cpu()) {
+    // Off the CPU: the composite ops, log_softmax in fp32 (fp64 for fp64 logits).
+    const at::Tensor logp_TV = logits_TV.to(math_type(dtype)).log_softmax(-1);
+    if (entropy_T != nullptr) {
+      at::NoGradGuard no_grad;
+      *entropy_T = -(logp_TV.exp() * logp_TV).sum(-1);
+    }
+    return logp_TV.gather(1, target_T.unsqueeze(1)).squeeze(1);
+  }
+  if (target_T.numel() > 0) {
+    const auto [lo, hi] = at::aminmax(target_T);
+    R1_CHECK(lo.item<int64_t>() >= 0 && hi.item<int64_t>() < logits_TV.size(1), "target ids in [",
+             lo.item<int64_t>(), ", ", hi.item<int64_t>(), "] for a vocabulary of ", logits_TV.size(1));
+  }
+  const bool vector = kernel == FusedKernel::kBest && avx512::supported();
+  torch::autograd::variable_list out = TargetLogprobsFn::apply(logits_TV, target_T, vector);
+  if (entropy_T != nullptr) *entropy_T = out[1];
+  return out[0];
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, FusedKernel kernel) {
+  R1_CHECK(x.dim() >= 1 && weight.dim() == 1 && x.size(-1) == weight.size(0), "x ", x.sizes(), " weight ",
+           weight.sizes());
+  const at::ScalarType y_type = at::promote_types(x.scalar_type(), weight.scalar_type());
+  const bool fused = x.device().is_cpu() && weight.device().is_cpu() && x.numel() > 0 &&
+                     dispatch_rms(x.scalar_type(), weight.scalar_type(), y_type, []<typename, typename, typename>() {});
+  if (!fused) return rms_norm_composite(x, weight, eps);
+  return RmsNormFn::apply(x, weight, eps, kernel == FusedKernel::kBest && avx512::supported());
+}
+
+}  // namespace r1::model

@@ -1,0 +1,41 @@
+// Fused CPU kernels for the training path's memory-bound ops, each a differentiable autograd
+// function with a hand-written backward (AVX-512 for fp32 and bf16 where the CPU has it, portable
+// C++ otherwise and for fp64; other devices take the composite ATen ops):
+//
+// target_logprobs: log p(target) and the entropy of each row of a logits matrix. The forward reads
+//   each row twice (its max, then the exp-sum, the target's logit and the entropy's sum together) and
+//   keeps one log-normalizer per row; the backward writes the logits' gradient in one pass,
+//     d logp_t / d x_tv = [v == target_t] - softmax(x_t)_v.
+//   The composite path (log_softmax, gather, a second softmax for the entropy) runs about ten passes
+//   over [T, V], zero-fills a [T, V] gradient for the gather and, with bf16 logits, widens the whole
+//   matrix to fp32 first, where this kernel widens each row as it reads it.
+//
+// rms_norm: y = weight * round_to_x_dtype(x / rms(x)) as the HF classes compute it (rms in fp32,
+//   fp64 for fp64 inputs), one pass forward and one backward per row, against six ops forward and
+//   about a dozen backward. The weight's gradient sums over rows in fixed chunks, so it does not
+//   depend on the thread count.
+//
+// Both take `kernel`: the best code this CPU has, or portable C++ (the tests compare both with a
+// float64 reference).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace r1::model {
+
+enum class FusedKernel { kBest, kPortable };
+
+// logits_TV: [T, V] fp32, bf16 or fp64; target_T: [T] int64 in [0, V) (checked). Returns fp32 [T]
+// log-probabilities (fp64 for fp64 logits), differentiable with respect to logits_TV (the gradient
+// has the logits' dtype). When `entropy_T` is set it receives each row's entropy -sum_v p_v log p_v
+// in the same dtype, without gradient. exp in fp32 (fp64 for fp64 logits), the log-normalizer kept
+// in double; a -inf logit has probability 0 and adds nothing to the entropy.
+at::Tensor target_logprobs(const at::Tensor& logits_TV, const at::Tensor& target_T, at::Tensor* entropy_T = nullptr,
+                           FusedKernel kernel = FusedKernel::kBest);
+
+// x: [..., D] fp32, bf16 or fp64; weight: [D] fp32 or fp64. Returns weight * (x_c * rsqrt(mean(x_c^2)
+// + eps)).to(x.dtype) with x_c = x in fp32 (fp64 for fp64 x), in the promoted dtype of x and weight;
+// differentiable with respect to x and weight.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, FusedKernel kernel = FusedKernel::kBest);
+
+}  // namespace r1::model

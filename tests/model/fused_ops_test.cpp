@@ -1,0 +1,201 @@
+// The fused CPU kernels of model/fused_ops.h on both CPU paths: target_logprobs against log_softmax
+// in float64 (values, entropies, gradients; fp32, bf16 and fp64 logits) and rms_norm against the
+// composite HF formula (values and gradients; every storage combination the models use).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/error.h"
+#include "model/fused_ops.h"
+
+namespace r1::model {
+namespace {
+
+struct Reference {
+  at::Tensor logp, entropy, grad;  // float64
+};
+
+// log_softmax in float64 on the same values, and the gradient of sum(upstream * logp).
+Reference reference(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& upstream) {
+  const at::Tensor x = logits.detach().to(at::kDouble).requires_grad_(true);
+  const at::Tensor logp_TV = x.log_softmax(-1);
+  const at::Tensor logp = logp_TV.gather(1, targets.unsqueeze(1)).squeeze(1);
+  (logp * upstream.to(at::kDouble)).sum().backward();
+  const at::Tensor p = logp_TV.detach().exp();
+  const at::Tensor entropy = -(p * logp_TV.detach()).nan_to_num(0.0).sum(-1);
+  return {logp.detach(), entropy, x.grad()};
+}
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) {
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+class TargetLogprobs : public ::testing::TestWithParam<FusedKernel> {};
+
+// V = 1000 leaves an 8-lane tail after 62 vectors of 16; the scale puts logits up to ~15 apart.
+TEST_P(TargetLogprobs, Fp32AgainstFloat64) {
+  at::manual_seed(11);
+  const at::Tensor logits = (at::randn({37, 1000}) * 4).requires_grad_(true);
+  const at::Tensor targets = at::randint(0, 1000, {37}, at::kLong);
+  const at::Tensor upstream = at::randn({37});
+  at::Tensor entropy;
+  const at::Tensor logp = target_logprobs(logits, targets, &entropy, GetParam());
+  EXPECT_EQ(logp.scalar_type(), at::kFloat);
+  EXPECT_FALSE(entropy.requires_grad());
+  (logp * upstream).sum().backward();
+  const Reference ref = reference(logits, targets, upstream);
+  EXPECT_LT(max_diff(logp, ref.logp), 2e-5);
+  EXPECT_LT(max_diff(entropy, ref.entropy), 2e-5);
+  EXPECT_EQ(logits.grad().scalar_type(), at::kFloat);
+  EXPECT_LT(max_diff(logits.grad(), ref.grad), 1e-6);
+}
+
+// bf16 storage, fp32 math: the values match float64 on the same (bf16) inputs to fp32 rounding; the
+// gradient is rounded once to bf16.
+TEST_P(TargetLogprobs, Bf16AgainstFloat64) {
+  at::manual_seed(12);
+  const at::Tensor logits = (at::randn({19, 2051}) * 3).to(at::kBFloat16).requires_grad_(true);
+  const at::Tensor targets = at::randint(0, 2051, {19}, at::kLong);
+  const at::Tensor upstream = at::randn({19});
+  at::Tensor entropy;
+  const at::Tensor logp = target_logprobs(logits, targets, &entropy, GetParam());
+  EXPECT_EQ(logp.scalar_type(), at::kFloat);
+  (logp * upstream).sum().backward();
+  const Reference ref = reference(logits, targets, upstream);
+  EXPECT_LT(max_diff(logp, ref.logp), 2e-5);
+  EXPECT_LT(max_diff(entropy, ref.entropy), 2e-5);
+  EXPECT_EQ(logits.grad().scalar_type(), at::kBFloat16);
+  // bf16 keeps 8 significant bits: each entry within 2^-8 of its own size (plus the smallest normals).
+  const at::Tensor err = (logits.grad().to(at::kDouble) - ref.grad).abs();
+  EXPECT_TRUE((err <= ref.grad.abs() * (1.0 / 256) + 1e-30).all().item<bool>()) << err.max();
+}
+
+TEST_P(TargetLogprobs, Fp64AgainstFloat64) {
+  at::manual_seed(13);
+  const at::Tensor logits = (at::randn({7, 33}, at::kDouble) * 5).requires_grad_(true);
+  const at::Tensor targets = at::randint(0, 33, {7}, at::kLong);
+  const at::Tensor upstream = at::randn({7}, at::kDouble);
+  at::Tensor entropy;
+  const at::Tensor logp = target_logprobs(logits, targets, &entropy, GetParam());
+  EXPECT_EQ(logp.scalar_type(), at::kDouble);
+  (logp * upstream).sum().backward();
+  const Reference ref = reference(logits, targets, upstream);
+  EXPECT_LT(max_diff(logp, ref.logp), 1e-12);
+  EXPECT_LT(max_diff(entropy, ref.entropy), 1e-12);
+  EXPECT_LT(max_diff(logits.grad(), ref.grad), 1e-12);
+}
+
+// A masked-out (-inf) logit has probability 0 and adds nothing to the entropy (not NaN); a uniform
+// row has entropy log V.
+TEST_P(TargetLogprobs, MinusInfinityAndUniformRows) {
+  const double inf = std::numeric_limits<double>::infinity();
+  at::Tensor logits = at::zeros({2, 20});
+  logits[0][3] = -inf;
+  logits[0][17] = -inf;
+  logits = logits.requires_grad_(true);
+  const at::Tensor targets = at::tensor({5, 0}, at::kLong);
+  at::Tensor entropy;
+  const at::Tensor logp = target_logprobs(logits, targets, &entropy, GetParam());
+  EXPECT_NEAR(logp[0].item<double>(), -std::log(18.0), 1e-6);
+  EXPECT_NEAR(entropy[0].item<double>(), std::log(18.0), 1e-6);
+  EXPECT_NEAR(logp[1].item<double>(), -std::log(20.0), 1e-6);
+  EXPECT_NEAR(entropy[1].item<double>(), std::log(20.0), 1e-6);
+  logp.sum().backward();
+  EXPECT_EQ(logits.grad()[0][3].item<double>(), 0.0);
+  EXPECT_NEAR(logits.grad()[0][5].item<double>(), 1.0 - 1.0 / 18, 1e-6);
+  EXPECT_NEAR(logits.grad()[1][7].item<double>(), -1.0 / 20, 1e-6);
+}
+
+std::string path_name(const ::testing::TestParamInfo<FusedKernel>& info) {
+  return info.param == FusedKernel::kBest ? "Best" : "Portable";
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, TargetLogprobs, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable),
+                         path_name);
+
+
+// ---- rms_norm ----
+
+// The HF formula in composite ops on the same storage types (what RmsNorm computed before the
+// fused kernel), and its gradients.
+struct RmsResult {
+  at::Tensor y, dx, dw;
+};
+
+RmsResult rms_run(bool fused, const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& upstream, FusedKernel k) {
+  const at::Tensor x = x0.detach().clone().requires_grad_(true), w = w0.detach().clone().requires_grad_(true);
+  at::Tensor y;
+  if (fused) {
+    y = rms_norm(x, w, 1e-6, k);
+  } else {
+    const at::ScalarType compute = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    const at::Tensor xc = x.to(compute);
+    y = w * (xc * at::rsqrt(xc.pow(2).mean(-1, true) + 1e-6)).to(x.scalar_type());
+  }
+  (y * upstream.to(y.scalar_type())).sum().backward();
+  return {y.detach(), x.grad(), w.grad()};
+}
+
+// Largest difference relative to the reference's largest magnitude.
+double rel_diff(const at::Tensor& a, const at::Tensor& ref) {
+  return max_diff(a, ref) / std::max(1e-30, ref.to(at::kDouble).abs().max().item<double>());
+}
+
+class RmsNorm : public ::testing::TestWithParam<FusedKernel> {};
+
+// Rows of 200 (a 16-lane tail of 8) in a [3, 7, 200] activation.
+TEST_P(RmsNorm, MatchesTheCompositeFormulaForEveryStorageCombination) {
+  struct Case {
+    at::ScalarType x, w;
+    double value_tol, grad_tol;  // relative to the largest magnitude
+  };
+  const Case cases[] = {{at::kFloat, at::kFloat, 1e-6, 1e-5},
+                        {at::kBFloat16, at::kFloat, 1e-2, 2e-2},
+                        {at::kBFloat16, at::kBFloat16, 1e-2, 2e-2},
+                        {at::kDouble, at::kDouble, 1e-13, 1e-12}};
+  at::manual_seed(21);
+  for (const Case& c : cases) {
+    const at::Tensor x = (at::randn({3, 7, 200}, at::kDouble) * 2 + 0.5).to(c.x);
+    const at::Tensor w = (at::rand({200}, at::kDouble) + 0.5).to(c.w);
+    const at::Tensor upstream = at::randn({3, 7, 200}, at::kDouble);
+    const RmsResult got = rms_run(true, x, w, upstream, GetParam());
+    const RmsResult ref = rms_run(false, x, w, upstream, GetParam());
+    SCOPED_TRACE(::testing::Message() << c10::toString(c.x) << " x, " << c10::toString(c.w) << " weight");
+    EXPECT_EQ(got.y.scalar_type(), ref.y.scalar_type());
+    EXPECT_EQ(got.dx.scalar_type(), c.x);
+    EXPECT_EQ(got.dw.scalar_type(), c.w);
+    EXPECT_LT(rel_diff(got.y, ref.y), c.value_tol);
+    EXPECT_LT(rel_diff(got.dx, ref.dx), c.grad_tol);
+    EXPECT_LT(rel_diff(got.dw, ref.dw), c.grad_tol);
+  }
+}
+
+// The weight's gradient is summed in fixed chunks: the same bits on one thread or two.
+TEST_P(RmsNorm, WeightGradientDoesNotDependOnTheThreadCount) {
+  at::manual_seed(22);
+  const at::Tensor x = at::randn({301, 96}), w = at::rand({96}) + 0.5, upstream = at::randn({301, 96});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const RmsResult one = rms_run(true, x, w, upstream, GetParam());
+  at::set_num_threads(2);
+  const RmsResult two = rms_run(true, x, w, upstream, GetParam());
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one.dw, two.dw));
+  EXPECT_TRUE(at::equal(one.dx, two.dx));
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, RmsNorm, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable), path_name);
+
+TEST(TargetLogprobsInput, RejectsTargetsOutsideTheVocabulary) {
+  const at::Tensor logits = at::zeros({2, 8});
+  EXPECT_THROW(target_logprobs(logits, at::tensor({1, 8}, at::kLong)), InternalError);
+  EXPECT_THROW(target_logprobs(logits, at::tensor({-1, 0}, at::kLong)), InternalError);
+  EXPECT_THROW(target_logprobs(logits, at::tensor({1}, at::kLong)), InternalError);
+}
+
+}  // namespace
+}  // namespace r1::model
