@@ -11,6 +11,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -24,16 +25,29 @@ namespace r1::bench {
 namespace {
 
 using json = nlohmann::ordered_json;
-constexpr int64_t kSeqs = 64, kHeads = 14, kKvHeads = 2, kDim = 64, kBlock = 16, kLayers = 24;
+constexpr int64_t kBlock = 16;
 
-int run(bool best_only) {
+// A decode step's attention shape: sequences, query/kv heads and their width, layers (pools).
+struct Shape {
+  const char* name;
+  int64_t seqs, heads, kv_heads, dim, layers;
+  std::vector<int64_t> contexts;
+};
+
+int run(const Shape& shape, bool best_only) {
+  const int64_t kSeqs = shape.seqs, kHeads = shape.heads, kKvHeads = shape.kv_heads, kDim = shape.dim;
+  const int64_t kLayers = shape.layers;
   json out;
   out["bench"] = "attention";
   out["threads"] = at::get_num_threads();
+  out["shape"] = shape.name;
   out["best_isa"] = rollout::kernels::paged_attention_isa();
-  std::printf("bench/attention: %d threads, best path %s; 64 sequences x 1 token, heads 14/2 x 64, bf16\n",
-              at::get_num_threads(), rollout::kernels::paged_attention_isa());
-  for (int64_t context : {128, 256, 384}) {
+  std::printf("bench/attention: %d threads, best path %s; %s: %lld sequences x 1 token, heads %lld/%lld x %lld, "
+              "%lld layers, bf16\n",
+              at::get_num_threads(), rollout::kernels::paged_attention_isa(), shape.name,
+              static_cast<long long>(kSeqs), static_cast<long long>(kHeads), static_cast<long long>(kKvHeads),
+              static_cast<long long>(kDim), static_cast<long long>(kLayers));
+  for (int64_t context : shape.contexts) {
     const int64_t len = context + 1, blocks_per_seq = (len + kBlock - 1) / kBlock;
     const int64_t num_blocks = kSeqs * blocks_per_seq;
     std::vector<int32_t> tables(static_cast<std::size_t>(num_blocks));
@@ -44,6 +58,7 @@ int run(bool best_only) {
     for (int64_t s = 0; s < kSeqs; ++s)
       for (int64_t p = 0; p < len; ++p) slots.push_back(tables[s * blocks_per_seq + p / kBlock] * kBlock + p % kBlock);
     const at::Tensor q = at::randn({kSeqs, kHeads, kDim}).to(at::kBFloat16);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(kDim));
     std::vector<at::Tensor> k_pools, v_pools;
     for (int64_t l = 0; l < kLayers; ++l) {
       k_pools.push_back(at::randn({num_blocks * kBlock, kKvHeads, kDim}).to(at::kBFloat16));
@@ -60,7 +75,7 @@ int run(bool best_only) {
       const at::Tensor k = k_pool.index_select(0, slot_index).view({kSeqs, len, kKvHeads, kDim});
       const at::Tensor v = v_pool.index_select(0, slot_index).view({kSeqs, len, kKvHeads, kDim});
       const at::Tensor qg = q.view({kSeqs, kKvHeads, kHeads / kKvHeads, kDim});
-      const at::Tensor scores = at::matmul(qg, k.permute({0, 2, 3, 1})).mul_(0.125);
+      const at::Tensor scores = at::matmul(qg, k.permute({0, 2, 3, 1})).mul_(scale);
       const at::Tensor probs = scores.to(at::kFloat).softmax(-1).to(at::kBFloat16);
       return at::matmul(probs, v.permute({0, 2, 1, 3})).reshape({kSeqs, kHeads, kDim});
     };
@@ -72,7 +87,7 @@ int run(bool best_only) {
     p.num_heads = kHeads;
     p.num_kv_heads = kKvHeads;
     p.k_dim = p.v_dim = kDim;
-    p.scale = 0.125;
+    p.scale = scale;
     p.num_seqs = kSeqs;
     p.cu_seqlens = cu.data();
     p.context_lens = ctx.data();
@@ -128,8 +143,26 @@ int run(bool best_only) {
 }  // namespace
 }  // namespace r1::bench
 
-// --best: only the best path (for profiling it).
+// --best: only the best path (for profiling it). --shape qwen2.5-0.5b (the default) or tiny: the tiny
+// Qwen2 of bench/train's GRPO step (128 sequences, heads 6/2 x 32, 4 layers, contexts 64-224).
 int main(int argc, char** argv) {
-  const bool best_only = argc > 1 && std::string(argv[1]) == "--best";
-  return r1::bench::guarded_main("bench/attention", [&] { return r1::bench::run(best_only); });
+  bool best_only = false;
+  std::string shape_name = "qwen2.5-0.5b";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--best") best_only = true;
+    else if (a == "--shape" && i + 1 < argc) shape_name = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench/attention [--best] [--shape qwen2.5-0.5b|tiny]\n");
+      return 2;
+    }
+  }
+  const r1::bench::Shape shape = shape_name == "tiny"
+                                     ? r1::bench::Shape{"tiny", 128, 6, 2, 32, 4, {64, 144, 224}}
+                                     : r1::bench::Shape{"qwen2.5-0.5b", 64, 14, 2, 64, 24, {128, 256, 384}};
+  if (shape_name != "tiny" && shape_name != "qwen2.5-0.5b") {
+    std::fprintf(stderr, "bench/attention: --shape: expected qwen2.5-0.5b or tiny, found \"%s\"\n", shape_name.c_str());
+    return 2;
+  }
+  return r1::bench::guarded_main("bench/attention", [&] { return r1::bench::run(shape, best_only); });
 }

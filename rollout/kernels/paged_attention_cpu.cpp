@@ -103,6 +103,15 @@ struct Avx512 {
   }
   R1_AVX512 static void accumulate(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
                                    int64_t rep, float* acc, int64_t dim) {
+    // Values up to 64 wide (Llama/Qwen heads of 32-64): all heads of the item in one pass over the
+    // rows, up to 12 accumulators in registers, each row widened once for every head.
+    switch ((dim + 15) / 16) {
+      case 1: return accumulate_narrow<1, 4>(probs, len, v, n, stride, rep, acc, dim);
+      case 2: return accumulate_narrow<2, 4>(probs, len, v, n, stride, rep, acc, dim);
+      case 3: return accumulate_narrow<3, 4>(probs, len, v, n, stride, rep, acc, dim);
+      case 4: return accumulate_narrow<4, 3>(probs, len, v, n, stride, rep, acc, dim);
+      default: break;
+    }
     // Per head and 64-wide tile of the value, four accumulators held in named registers over the
     // block's rows (an array indexed in a loop GCC does not unroll lives on the stack, and each row
     // then waits on a store-to-load round trip).
@@ -134,6 +143,46 @@ struct Avx512 {
         avx512::store(ar + i, a, m);
       }
     }
+  }
+  // NV vectors of 16 values per row, heads in groups of up to R (R * NV accumulators).
+  template <int NV, int R>
+  R1_AVX512 static void accumulate_narrow(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
+                                          int64_t rep, float* acc, int64_t dim) {
+    for (int64_t r0 = 0; r0 < rep; r0 += R) {
+      switch (std::min<int64_t>(R, rep - r0)) {
+        case 1: accumulate_heads<NV, 1>(probs + r0 * len, len, v, n, stride, acc + r0 * dim, dim); break;
+        case 2: accumulate_heads<NV, 2>(probs + r0 * len, len, v, n, stride, acc + r0 * dim, dim); break;
+        case 3: accumulate_heads<NV, 3>(probs + r0 * len, len, v, n, stride, acc + r0 * dim, dim); break;
+        default: accumulate_heads<NV, R>(probs + r0 * len, len, v, n, stride, acc + r0 * dim, dim); break;
+      }
+    }
+  }
+  template <int NV, int R>
+  R1_AVX512 static void accumulate_heads(const float* probs, int64_t len, const T* v, int64_t n, int64_t stride,
+                                         float* acc, int64_t dim) {
+    __mmask16 mask[NV];
+    __m512 a[R][NV];
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) mask[c] = avx512::tail_mask(dim - c * 16);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < NV; ++c) a[r][c] = avx512::load(acc + r * dim + c * 16, mask[c]);
+    for (int64_t j = 0; j < n; ++j, v += stride) {
+      __m512 x[NV];
+#pragma GCC unroll 4
+      for (int c = 0; c < NV; ++c) x[c] = avx512::load(v + c * 16, mask[c]);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m512 pj = _mm512_set1_ps(probs[r * len + j]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) a[r][c] = _mm512_fmadd_ps(pj, x[c], a[r][c]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < NV; ++c) avx512::store(acc + r * dim + c * 16, a[r][c], mask[c]);
   }
   R1_AVX512 static void store(const float* acc, T* out, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
@@ -217,8 +266,22 @@ void attend_item(const PagedAttentionParams& p, int64_t t, int64_t s, int64_t g,
   for (int64_t i = 0; i < rep * K; ++i) w.q[i] = static_cast<A>(widen(q[i]));
 
   const T* v_base = v_pool ? v_pool : k_pool;
+  const int64_t v_width = v_pool ? Kv : K;
+  // The blocks sit anywhere in the pool, so the hardware prefetcher stalls at every block boundary:
+  // while one block's scores are computed, the next block's keys and this block's values are
+  // prefetched (the values are read after the softmax, from L1/L2).
+  const auto prefetch_rows = [](const T* row, int64_t n, int64_t stride, int64_t width) {
+    for (int64_t j = 0; j < n; ++j, row += stride)
+      for (int64_t b = 0; b < width * static_cast<int64_t>(sizeof(T)); b += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(row) + b, _MM_HINT_T0);
+  };
+  prefetch_rows(k_pool + (static_cast<int64_t>(table[0]) * bs * G + g) * K, std::min(bs, len), k_stride, K);
   for (int64_t j0 = 0; j0 < len; j0 += bs) {
     const int64_t first_slot = static_cast<int64_t>(table[j0 / bs]) * bs, n = std::min(bs, len - j0);
+    if (j0 + bs < len)
+      prefetch_rows(k_pool + (static_cast<int64_t>(table[j0 / bs + 1]) * bs * G + g) * K, std::min(bs, len - j0 - bs),
+                    k_stride, K);
+    prefetch_rows(v_base + (first_slot * G + g) * v_width, n, v_stride, Kv);
     B::scores(k_pool + (first_slot * G + g) * K, n, k_stride, w.q.data(), rep, K, static_cast<A>(p.scale),
               &w.scores[j0], len);
   }
