@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/fused_ops.h"
 
 namespace r1::model {
 
@@ -41,6 +42,17 @@ at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
     return at::scaled_dot_product_attention(q, k, padded, mask, 0.0, is_causal, scale, gqa).narrow(-1, 0, value_dim);
   }
   return at::scaled_dot_product_attention(q, k, v, mask, 0.0, is_causal, scale, gqa);
+}
+
+// model::group_attention under the same rule: fp32 under CPU autocast (its fused kernel is fp32).
+at::Tensor group_attention_autocast(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
+                                    const std::vector<int64_t>& prefix_lens) {
+  if (q.device().is_cpu() && at::autocast::is_autocast_enabled(at::kCPU)) {
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKeySet(c10::DispatchKey::AutocastCPU));
+    return group_attention(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), scale, prefix_lens)
+        .to(at::autocast::get_autocast_dtype(at::kCPU));
+  }
+  return group_attention(q, k, v, scale, prefix_lens);
 }
 
 }  // namespace
@@ -121,19 +133,18 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
   R1_CHECK(num_heads % num_kv_heads == 0 && q_THK.size(0) == batch.num_tokens() &&
                k_TGK.size(0) == batch.num_tokens() && v_TGK.size(0) == batch.num_tokens(),
            "q ", q_THK.sizes(), " k ", k_TGK.sizes(), " v ", v_TGK.sizes(), " for ", batch.num_tokens(), " tokens");
-  // One scaled_dot_product_attention call per group of similar lengths, over [B, H, L, K] gathered
-  // with right padding. Exact for the valid rows: with is_causal a valid query sees only keys at or
-  // before it, all of its own sequence; the padded rows (copies of the sequence's first token) are
-  // computed and dropped, and since nothing reads them their gradient is zero and their keys
-  // receive none.
-  // enable_gqa reads the shared key/value heads in place instead of expanding them per query head.
+  // One model::group_attention call per group of similar lengths, over [B, L, H, K] gathered with
+  // right padding: a fused fp32 kernel on the CPU (model/fused_ops.h), scaled_dot_product_attention
+  // with a mask elsewhere. Exact for the valid rows: a valid query sees only keys at or before it,
+  // all of its own sequence; the padded rows (copies of the sequence's first token) are computed and
+  // dropped, and since nothing reads them their gradient is zero and their keys receive none.
+  // Grouped-query heads are read in place (no expansion per query head).
   //
   // Continuations of a shared prefix (ForwardBatch::prefix_of) get their own groups: each one's
   // keys and values are [its prefix's, padded to the group's longest prefix | its own, padded], and
-  // a mask lets query i see the real prefix keys and its own keys 0..i. The prefix's rows are
-  // gathered once per continuation, so its keys and values receive the sum of their gradients.
+  // query i sees the real prefix keys and its own keys 0..i. The prefix's rows are gathered once per
+  // continuation, so its keys and values receive the sum of their gradients.
   const at::TensorOptions index_opts = at::TensorOptions().dtype(at::kLong);
-  const bool gqa = num_heads != num_kv_heads;
   std::vector<int64_t> independent, continuations;
   for (int64_t s = 0; s < num_seqs; ++s) (batch.prefix(s) < 0 ? independent : continuations).push_back(s);
   std::vector<LengthGroup> groups = group_by_length(batch, independent);
@@ -145,7 +156,7 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
   // The outputs are concatenated padded, and one index_select puts the valid rows in token order.
   std::vector<int64_t> q_rows, kv_rows, q_sizes, kv_sizes;
   std::vector<int64_t> source_row(batch.num_tokens());  // token t's row of the concatenated outputs
-  std::vector<at::Tensor> masks;                         // per group: undefined (causal) or the prefix mask
+  std::vector<std::vector<int64_t>> group_prefix_lens;    // per group: each member's prefix length (0: none)
   const at::Device device = q_THK.device();
   for (const LengthGroup& group : groups) {
     const int64_t b = static_cast<int64_t>(group.seqs.size()), len = group.padded_len, pre = group.padded_prefix;
@@ -167,16 +178,7 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
     }
     q_sizes.push_back(b * len);
     kv_sizes.push_back(b * (pre + len));
-    if (pre == 0) {
-      masks.emplace_back();
-    } else {
-      const at::Tensor prefix_ok = at::arange(pre, index_opts.device(device)).unsqueeze(0) <
-                                   at::tensor(prefix_lens, index_opts).to(device).unsqueeze(1);  // [b, pre]
-      const at::Tensor own_ok = at::ones({len, len}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
-      masks.push_back(at::cat({prefix_ok.view({b, 1, 1, pre}).expand({b, 1, len, pre}),
-                               own_ok.view({1, 1, len, len}).expand({b, 1, len, len})},
-                              -1));
-    }
+    group_prefix_lens.push_back(std::move(prefix_lens));
   }
   // One group covering the batch in order, unpadded: no gather at all.
   const bool contiguous = groups.size() == 1 && groups[0].padded_prefix == 0 &&
@@ -193,13 +195,13 @@ at::Tensor varlen_causal_attention(const at::Tensor& q_THK, const at::Tensor& k_
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const int64_t b = static_cast<int64_t>(groups[g].seqs.size()), len = groups[g].padded_len;
     const int64_t kv_len = groups[g].padded_prefix + len;
-    auto bhlk = [&](const at::Tensor& x_RNK, int64_t rows_per_seq) {
-      return x_RNK.view({b, rows_per_seq, x_RNK.size(1), x_RNK.size(2)}).transpose(1, 2);
+    auto blnk = [&](const at::Tensor& x_RNK, int64_t rows_per_seq) {
+      return x_RNK.view({b, rows_per_seq, x_RNK.size(1), x_RNK.size(2)});
     };
-    const bool causal = !masks[g].defined();
-    const at::Tensor o_BHLV = sdpa(bhlk(q_parts[g], len), bhlk(k_parts[g], kv_len), bhlk(v_parts[g], kv_len),
-                                   causal ? std::optional<at::Tensor>() : masks[g], causal, scale, gqa);
-    at::Tensor o_RHV = o_BHLV.transpose(1, 2).reshape({b * len, num_heads, o_BHLV.size(-1)});
+    const at::Tensor o_BLHV =
+        group_attention_autocast(blnk(q_parts[g], len), blnk(k_parts[g], kv_len), blnk(v_parts[g], kv_len), scale,
+                                 group_prefix_lens[g]);
+    at::Tensor o_RHV = o_BLHV.reshape({b * len, num_heads, o_BLHV.size(-1)});
     if (contiguous) return o_RHV;
     outs.push_back(std::move(o_RHV));
   }

@@ -15,11 +15,19 @@
 //   about a dozen backward. The weight's gradient sums over rows in fixed chunks, so it does not
 //   depend on the thread count.
 //
-// Both take `kernel`: the best code this CPU has, or portable C++ (the tests compare both with a
-// float64 reference).
+// group_attention: the training attention of a padded group of sequences (model::varlen_causal_attention
+//   builds the groups), fp32 forward and backward in register-tiled AVX-512 (group_attention_cpu.cpp),
+//   with the causal triangle's blocks skipped; other dtypes and devices, and CPUs without AVX-512,
+//   take scaled_dot_product_attention with an explicit mask.
+//
+// Each takes `kernel`: the best code this CPU has, or the portable path (the tests compare both with
+// a float64 reference).
 #pragma once
 
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
 
 namespace r1::model {
 
@@ -37,5 +45,12 @@ at::Tensor target_logprobs(const at::Tensor& logits_TV, const at::Tensor& target
 // + eps)).to(x.dtype) with x_c = x in fp32 (fp64 for fp64 x), in the promoted dtype of x and weight;
 // differentiable with respect to x and weight.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, FusedKernel kernel = FusedKernel::kBest);
+
+// b sequences of L query rows each, right-padded: q [b, L, H, K], k [b, N, G, K], v [b, N, G, V]
+// with N = P + L key rows: P prefix slots (sequence s sees the first prefix_lens[s] of them: a shared
+// prompt, right-padded) then its own L keys, query i seeing own keys 0..i. H a multiple of G (grouped
+// query heads). Returns o [b, L, H, V], differentiable with respect to q, k and v. Softmax in fp32.
+at::Tensor group_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
+                           const std::vector<int64_t>& prefix_lens, FusedKernel kernel = FusedKernel::kBest);
 
 }  // namespace r1::model

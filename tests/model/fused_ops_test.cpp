@@ -1,6 +1,7 @@
 // The fused CPU kernels of model/fused_ops.h on both CPU paths: target_logprobs against log_softmax
 // in float64 (values, entropies, gradients; fp32, bf16 and fp64 logits) and rms_norm against the
-// composite HF formula (values and gradients; every storage combination the models use).
+// composite HF formula (values and gradients; every storage combination the models use);
+// group_attention against the float64 SDPA path (values and gradients).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -189,6 +190,68 @@ TEST_P(RmsNorm, WeightGradientDoesNotDependOnTheThreadCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, RmsNorm, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable), path_name);
+
+// ---- group_attention ----
+
+class GroupAttention : public ::testing::TestWithParam<FusedKernel> {};
+
+// The fp32 kernel (and the SDPA path) against the SDPA path in float64 on the same values: outputs
+// and q/k/v gradients. Shapes: GQA with shared prefixes of several lengths (one of them empty),
+// plain causal groups with MLA's widths (keys 48, values 32), rows not a multiple of the 8-row tile,
+// keys past one 32-column tile.
+TEST_P(GroupAttention, MatchesFloat64WithGradients) {
+  struct Case {
+    int64_t b, L, P, H, G, K, V;
+    std::vector<int64_t> prefix_lens;
+  };
+  const Case cases[] = {{3, 7, 5, 6, 2, 8, 8, {5, 2, 3}},
+                        {2, 19, 0, 4, 4, 48, 32, {0, 0}},
+                        {2, 40, 9, 2, 1, 16, 16, {9, 0}},
+                        {4, 13, 64, 6, 2, 32, 32, {64, 64, 61, 64}}};
+  at::manual_seed(23);
+  for (const Case& c : cases) {
+    const int64_t N = c.P + c.L;
+    const at::Tensor q = at::randn({c.b, c.L, c.H, c.K}, at::kDouble), k = at::randn({c.b, N, c.G, c.K}, at::kDouble);
+    const at::Tensor v = at::randn({c.b, N, c.G, c.V}, at::kDouble), up = at::randn({c.b, c.L, c.H, c.V}, at::kDouble);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(c.K));
+    auto run = [&](at::ScalarType dtype, FusedKernel kernel) {
+      const at::Tensor qq = q.to(dtype).requires_grad_(true), kk = k.to(dtype).requires_grad_(true);
+      const at::Tensor vv = v.to(dtype).requires_grad_(true);
+      const at::Tensor o = group_attention(qq, kk, vv, scale, c.prefix_lens, kernel);
+      (o * up.to(dtype)).sum().backward();
+      return std::vector<at::Tensor>{o.detach(), qq.grad(), kk.grad(), vv.grad()};
+    };
+    const std::vector<at::Tensor> got = run(at::kFloat, GetParam()), ref = run(at::kDouble, FusedKernel::kPortable);
+    const char* names[] = {"output", "dq", "dk", "dv"};
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(got[i].sizes(), ref[i].sizes());
+      EXPECT_LT(rel_diff(got[i], ref[i]), 1e-5) << names[i] << " b=" << c.b << " L=" << c.L << " P=" << c.P;
+    }
+  }
+}
+
+// A query never sees a later key or a padded prefix slot: changing those keys and values changes
+// nothing it computes.
+TEST_P(GroupAttention, MaskedKeysDoNotMatter) {
+  at::manual_seed(24);
+  const int64_t L = 11, P = 6;
+  const at::Tensor q = at::randn({2, L, 4, 16}), k = at::randn({2, P + L, 2, 16}), v = at::randn({2, P + L, 2, 16});
+  const std::vector<int64_t> prefix_lens = {4, 6};
+  const at::Tensor o = group_attention(q, k, v, 0.25, prefix_lens, GetParam());
+  at::Tensor k2 = k.clone(), v2 = v.clone();
+  // Sequence 0's padded prefix slots 4 and 5, and every own key after row 3 for rows 0..3.
+  for (const at::Tensor& t : {k2, v2}) {
+    t[0].narrow(0, 4, 2).normal_();
+    t[1].narrow(0, P + 4, L - 4).normal_();
+  }
+  const at::Tensor o2 = group_attention(q, k2, v2, 0.25, prefix_lens, GetParam());
+  EXPECT_TRUE(at::allclose(o[0], o2[0], 0, 1e-6));
+  EXPECT_TRUE(at::allclose(o[1].narrow(0, 0, 4), o2[1].narrow(0, 0, 4), 0, 1e-6));
+  EXPECT_FALSE(at::allclose(o[1].narrow(0, 4, L - 4), o2[1].narrow(0, 4, L - 4), 0, 1e-3));
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, GroupAttention, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable),
+                         path_name);
 
 TEST(TargetLogprobsInput, RejectsTargetsOutsideTheVocabulary) {
   const at::Tensor logits = at::zeros({2, 8});
