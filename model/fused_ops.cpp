@@ -386,6 +386,237 @@ struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   }
 };
 
+
+// ======== rope ========
+
+// One token's H heads: y = x * c + rot(x) * s (forward) or dx = dy * c + rot^T(dy * s) (backward,
+// `transpose`), where rot(x) = [-x2, x1] and rot^T(z) = [z2, -z1] over the halves.
+template <typename X, typename C, typename Y>
+R1_AVX512 void rope_token_avx512(const X* x, const C* c, const C* s, int64_t heads, int64_t k, bool transpose, Y* y) {
+  const int64_t half = k / 2;
+  for (int64_t h = 0; h < heads; ++h, x += k, y += k)
+    for (int64_t i = 0; i < half; i += 16) {
+      const __mmask16 m = avx512::tail_mask(half - i);
+      const __m512 x1 = avx512::load(x + i, m), x2 = avx512::load(x + half + i, m);
+      const __m512 c1 = avx512::load(c + i, m), c2 = avx512::load(c + half + i, m);
+      const __m512 s1 = avx512::load(s + i, m), s2 = avx512::load(s + half + i, m);
+      if (!transpose) {
+        avx512::store(y + i, _mm512_fnmadd_ps(x2, s1, _mm512_mul_ps(x1, c1)), m);
+        avx512::store(y + half + i, _mm512_fmadd_ps(x1, s2, _mm512_mul_ps(x2, c2)), m);
+      } else {
+        avx512::store(y + i, _mm512_fmadd_ps(x2, s2, _mm512_mul_ps(x1, c1)), m);
+        avx512::store(y + half + i, _mm512_fnmadd_ps(x1, s1, _mm512_mul_ps(x2, c2)), m);
+      }
+    }
+}
+
+template <typename X, typename C, typename Y>
+void rope_token_portable(const X* x, const C* c, const C* s, int64_t heads, int64_t k, bool transpose, Y* y) {
+  const int64_t half = k / 2;
+  for (int64_t h = 0; h < heads; ++h, x += k, y += k)
+    for (int64_t i = 0; i < half; ++i) {
+      const double x1 = static_cast<double>(x[i]), x2 = static_cast<double>(x[half + i]);
+      const double c1 = static_cast<double>(c[i]), c2 = static_cast<double>(c[half + i]);
+      const double s1 = static_cast<double>(s[i]), s2 = static_cast<double>(s[half + i]);
+      y[i] = static_cast<Y>(transpose ? x1 * c1 + x2 * s2 : x1 * c1 - x2 * s1);
+      y[half + i] = static_cast<Y>(transpose ? x2 * c2 - x1 * s1 : x2 * c2 + x1 * s2);
+    }
+}
+
+// x [T, H, K] -> y [T, H, K]; cos, sin [T, K].
+template <typename X, typename C, typename Y>
+void rope_rows(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool transpose, bool vector,
+               at::Tensor& y) {
+  const int64_t tokens = x.size(0), heads = x.size(1), k = x.size(2);
+  const X* xp = x.const_data_ptr<X>();
+  const C* cp = cos.const_data_ptr<C>();
+  const C* sp = sin.const_data_ptr<C>();
+  Y* yp = y.mutable_data_ptr<Y>();
+  at::parallel_for(0, tokens, grain_rows(heads * k), [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      if constexpr (kVectorType<X> && kVectorType<C> && kVectorType<Y>) {
+        if (vector) {
+          rope_token_avx512(reinterpret_cast<const Raw<X>*>(xp + t * heads * k), reinterpret_cast<const Raw<C>*>(cp + t * k),
+                            reinterpret_cast<const Raw<C>*>(sp + t * k), heads, k, transpose,
+                            reinterpret_cast<Raw<Y>*>(yp + t * heads * k));
+          continue;
+        }
+      }
+      rope_token_portable(xp + t * heads * k, cp + t * k, sp + t * k, heads, k, transpose, yp + t * heads * k);
+    }
+  });
+}
+
+// Calls f.template operator()<X, C, Y>() for the supported storage combinations; false otherwise.
+template <typename F>
+bool dispatch_rope(at::ScalarType x, at::ScalarType c, at::ScalarType y, F&& f) {
+  using BF = c10::BFloat16;
+  if (x == at::kFloat && c == at::kFloat && y == at::kFloat) return f.template operator()<float, float, float>(), true;
+  if (x == at::kBFloat16 && c == at::kFloat && y == at::kFloat) return f.template operator()<BF, float, float>(), true;
+  if (x == at::kBFloat16 && c == at::kBFloat16 && y == at::kBFloat16) return f.template operator()<BF, BF, BF>(), true;
+  if (x == at::kDouble && c == at::kDouble && y == at::kDouble) return f.template operator()<double, double, double>(), true;
+  return false;
+}
+
+at::Tensor rope_composite(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK) {
+  const int64_t half = x_THK.size(-1) / 2;
+  const std::vector<at::Tensor> halves = x_THK.split(half, -1);  // split: one concatenation in backward
+  const at::Tensor rotated = at::cat({-halves[1], halves[0]}, /*dim=*/-1);
+  return x_THK * cos_TK.unsqueeze(1) + rotated * sin_TK.unsqueeze(1);
+}
+
+struct RopeFn : torch::autograd::Function<RopeFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& cos_in,
+                            const at::Tensor& sin_in, bool vector) {
+    const at::Tensor x = x_in.contiguous(), cos = cos_in.contiguous(), sin = sin_in.contiguous();
+    const at::ScalarType y_type = at::promote_types(x.scalar_type(), cos.scalar_type());
+    at::Tensor y = at::empty(x.sizes(), x.options().dtype(y_type));
+    dispatch_rope(x.scalar_type(), cos.scalar_type(), y_type, [&]<typename X, typename C, typename Y>() {
+      rope_rows<X, C, Y>(x, cos, sin, /*transpose=*/false, vector, y);
+    });
+    ctx->save_for_backward({cos, sin});
+    ctx->saved_data["vector"] = vector;
+    ctx->saved_data["x_type"] = static_cast<int64_t>(x.scalar_type());
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& cos = saved[0];
+    const at::Tensor& sin = saved[1];
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    const auto x_type = static_cast<at::ScalarType>(ctx->saved_data["x_type"].toInt());
+    const at::ScalarType y_type = at::promote_types(x_type, cos.scalar_type());
+    const at::Tensor dy = grads[0].to(y_type).contiguous();
+    // dx = dy * cos + rot^T(dy * sin), written in x's dtype: the rows run with Y's storage read and
+    // X's written, which dispatch_rope's (Y, C, X) combination covers for every forward combination.
+    at::Tensor dx = at::empty(dy.sizes(), dy.options().dtype(x_type));
+    const bool vector = ctx->saved_data["vector"].toBool();
+    const bool done = dispatch_rope(y_type, cos.scalar_type(), y_type, [&]<typename Y, typename C, typename>() {
+      if (x_type == y_type) {
+        rope_rows<Y, C, Y>(dy, cos, sin, /*transpose=*/true, vector, dx);
+      } else {
+        at::Tensor wide = at::empty(dy.sizes(), dy.options());
+        rope_rows<Y, C, Y>(dy, cos, sin, /*transpose=*/true, vector, wide);
+        dx.copy_(wide);
+      }
+    });
+    R1_CHECK(done, "rope backward for ", y_type, " / ", cos.scalar_type());
+    return {dx, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+// ======== swiglu ========
+
+template <typename T>
+R1_AVX512 void swiglu_row_avx512(const T* g, const T* u, int64_t n, T* h) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = avx512::tail_mask(n - i);
+    const __m512 gv = avx512::load(g + i, m);
+    const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, avx512::exp(_mm512_sub_ps(_mm512_setzero_ps(), gv))));
+    avx512::store(h + i, _mm512_mul_ps(_mm512_mul_ps(gv, sig), avx512::load(u + i, m)), m);
+  }
+}
+
+template <typename T>
+R1_AVX512 void swiglu_backward_row_avx512(const T* g, const T* u, const T* dh, int64_t n, T* dg, T* du) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = avx512::tail_mask(n - i);
+    const __m512 gv = avx512::load(g + i, m), d = avx512::load(dh + i, m);
+    const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, avx512::exp(_mm512_sub_ps(_mm512_setzero_ps(), gv))));
+    const __m512 silu = _mm512_mul_ps(gv, sig);
+    // silu'(g) = sig (1 + g (1 - sig))
+    const __m512 dsilu = _mm512_mul_ps(sig, _mm512_fmadd_ps(gv, _mm512_sub_ps(one, sig), one));
+    avx512::store(dg + i, _mm512_mul_ps(_mm512_mul_ps(d, avx512::load(u + i, m)), dsilu), m);
+    avx512::store(du + i, _mm512_mul_ps(d, silu), m);
+  }
+}
+
+template <typename T>
+void swiglu_row_portable(const T* g, const T* u, int64_t n, T* h) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double gv = static_cast<double>(g[i]), sig = 1.0 / (1.0 + std::exp(-gv));
+    h[i] = static_cast<T>(gv * sig * static_cast<double>(u[i]));
+  }
+}
+
+template <typename T>
+void swiglu_backward_row_portable(const T* g, const T* u, const T* dh, int64_t n, T* dg, T* du) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double gv = static_cast<double>(g[i]), sig = 1.0 / (1.0 + std::exp(-gv)), d = static_cast<double>(dh[i]);
+    dg[i] = static_cast<T>(d * static_cast<double>(u[i]) * sig * (1.0 + gv * (1.0 - sig)));
+    du[i] = static_cast<T>(d * gv * sig);
+  }
+}
+
+// Flat elementwise work in chunks of 4096.
+template <typename F>
+void for_chunks(int64_t n, F&& f) {
+  constexpr int64_t kChunk = 4096;
+  at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) f(c * kChunk, std::min(kChunk, n - c * kChunk));
+  });
+}
+
+struct SwigluFn : torch::autograd::Function<SwigluFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& gate_in, const at::Tensor& up_in,
+                            bool vector) {
+    const at::Tensor g = gate_in.contiguous(), u = up_in.contiguous();
+    at::Tensor h = at::empty_like(g);
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, g.scalar_type(), "swiglu", [&] {
+      const scalar_t* gp = g.const_data_ptr<scalar_t>();
+      const scalar_t* up = u.const_data_ptr<scalar_t>();
+      scalar_t* hp = h.mutable_data_ptr<scalar_t>();
+      for_chunks(g.numel(), [&](int64_t start, int64_t n) {
+        if constexpr (kVectorType<scalar_t>) {
+          if (vector) {
+            using R = Raw<scalar_t>;
+            return swiglu_row_avx512(reinterpret_cast<const R*>(gp + start), reinterpret_cast<const R*>(up + start), n,
+                                     reinterpret_cast<R*>(hp + start));
+          }
+        }
+        swiglu_row_portable(gp + start, up + start, n, hp + start);
+      });
+    });
+    ctx->save_for_backward({g, u});
+    ctx->saved_data["vector"] = vector;
+    return h;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& g = saved[0];
+    const at::Tensor& u = saved[1];
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor()};
+    const at::Tensor dh = grads[0].to(g.scalar_type()).contiguous();
+    at::Tensor dg = at::empty_like(g), du = at::empty_like(u);
+    const bool vector = ctx->saved_data["vector"].toBool();
+    AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, g.scalar_type(), "swiglu_backward", [&] {
+      const scalar_t* gp = g.const_data_ptr<scalar_t>();
+      const scalar_t* up = u.const_data_ptr<scalar_t>();
+      const scalar_t* dp = dh.const_data_ptr<scalar_t>();
+      scalar_t* dgp = dg.mutable_data_ptr<scalar_t>();
+      scalar_t* dup = du.mutable_data_ptr<scalar_t>();
+      for_chunks(g.numel(), [&](int64_t start, int64_t n) {
+        if constexpr (kVectorType<scalar_t>) {
+          if (vector) {
+            using R = Raw<scalar_t>;
+            return swiglu_backward_row_avx512(reinterpret_cast<const R*>(gp + start), reinterpret_cast<const R*>(up + start),
+                                              reinterpret_cast<const R*>(dp + start), n, reinterpret_cast<R*>(dgp + start),
+                                              reinterpret_cast<R*>(dup + start));
+          }
+        }
+        swiglu_backward_row_portable(gp + start, up + start, dp + start, n, dgp + start, dup + start);
+      });
+    });
+    return {dg, du, at::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor target_logprobs(const at::Tensor& logits_TV, const at::Tensor& target_T, at::Tensor* entropy_T,
@@ -423,6 +654,27 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, F
                      dispatch_rms(x.scalar_type(), weight.scalar_type(), y_type, []<typename, typename, typename>() {});
   if (!fused) return rms_norm_composite(x, weight, eps);
   return RmsNormFn::apply(x, weight, eps, kernel == FusedKernel::kBest && avx512::supported());
+}
+
+at::Tensor rope(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK, FusedKernel kernel) {
+  R1_CHECK(x_THK.dim() == 3 && cos_TK.dim() == 2 && sin_TK.sizes() == cos_TK.sizes() && x_THK.size(0) == cos_TK.size(0) &&
+               x_THK.size(2) == cos_TK.size(1) && x_THK.size(2) % 2 == 0,
+           "x ", x_THK.sizes(), " cos ", cos_TK.sizes(), " sin ", sin_TK.sizes());
+  const at::ScalarType y_type = at::promote_types(x_THK.scalar_type(), cos_TK.scalar_type());
+  const bool fused = x_THK.device().is_cpu() && cos_TK.device().is_cpu() && x_THK.numel() > 0 &&
+                     sin_TK.scalar_type() == cos_TK.scalar_type() && !cos_TK.requires_grad() && !sin_TK.requires_grad() &&
+                     dispatch_rope(x_THK.scalar_type(), cos_TK.scalar_type(), y_type, []<typename, typename, typename>() {});
+  if (!fused) return rope_composite(x_THK, cos_TK, sin_TK);
+  return RopeFn::apply(x_THK, cos_TK, sin_TK, kernel == FusedKernel::kBest && avx512::supported());
+}
+
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, FusedKernel kernel) {
+  R1_CHECK(gate.sizes() == up.sizes(), "gate ", gate.sizes(), " up ", up.sizes());
+  const at::ScalarType t = gate.scalar_type();
+  const bool fused = gate.device().is_cpu() && up.device().is_cpu() && up.scalar_type() == t && gate.numel() > 0 &&
+                     (t == at::kFloat || t == at::kBFloat16 || t == at::kDouble);
+  if (!fused) return at::silu(gate) * up;
+  return SwigluFn::apply(gate, up, kernel == FusedKernel::kBest && avx512::supported());
 }
 
 }  // namespace r1::model

@@ -15,6 +15,12 @@
 //   about a dozen backward. The weight's gradient sums over rows in fixed chunks, so it does not
 //   depend on the thread count.
 //
+// rope: x * cos + rotate_half(x) * sin (the non-interleaved layout; DeepSeek-V3's interleaved one is
+//   gathered into it first), one pass forward and back, against six ops and their casts.
+//
+// swiglu: silu(gate) * up, the MLP's activation, one pass forward and back (the composite's backward
+//   recomputed the sigmoid in silu_backward and ran two products).
+//
 // group_attention: the training attention of a padded group of sequences (model::varlen_causal_attention
 //   builds the groups), fp32 forward and backward in register-tiled AVX-512 (group_attention_cpu.cpp),
 //   with the causal triangle's blocks skipped; other dtypes and devices, and CPUs without AVX-512,
@@ -52,5 +58,16 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, F
 // query heads). Returns o [b, L, H, V], differentiable with respect to q, k and v. Softmax in fp32.
 at::Tensor group_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
                            const std::vector<int64_t>& prefix_lens, FusedKernel kernel = FusedKernel::kBest);
+
+// x [..., K] (K even) fp32, bf16 or fp64; cos, sin broadcastable as [..., 1, K] against x's leading
+// dims given as [T, K] for x [T, H, K] (the layers' layout), fp32, bf16 or fp64, without gradient.
+// Returns x * cos + cat(-x[K/2:], x[:K/2]) * sin in the promoted dtype of x and cos, differentiable
+// with respect to x.
+at::Tensor rope(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK,
+                FusedKernel kernel = FusedKernel::kBest);
+
+// gate, up: the same shape and dtype (fp32, bf16 or fp64). Returns silu(gate) * up in that dtype,
+// differentiable with respect to both; exp and the products in fp32 (fp64 for fp64).
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, FusedKernel kernel = FusedKernel::kBest);
 
 }  // namespace r1::model

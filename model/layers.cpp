@@ -163,7 +163,7 @@ at::Tensor MlpImpl::forward(const at::Tensor& x) {
     const int64_t width = gate_up.size(-1) / 2;
     return down_proj(at::silu(gate_up.narrow(-1, 0, width)) * gate_up.narrow(-1, width, width));
   }
-  return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+  return down_proj(swiglu(gate_proj(x), up_proj(x)));
 }
 
 void MlpImpl::pack() {
@@ -273,10 +273,7 @@ std::pair<at::Tensor, at::Tensor> Rope::cos_sin(const at::Tensor& positions_T, a
 }
 
 at::Tensor Rope::apply(const at::Tensor& x_THK, const at::Tensor& cos_TK, const at::Tensor& sin_TK) {
-  const int64_t half = x_THK.size(-1) / 2;
-  const std::vector<at::Tensor> halves = x_THK.split(half, -1);  // split: one concatenation in backward
-  const at::Tensor rotated = at::cat({-halves[1], halves[0]}, /*dim=*/-1);
-  return x_THK * cos_TK.unsqueeze(1) + rotated * sin_TK.unsqueeze(1);
+  return rope(x_THK, cos_TK, sin_TK);  // one fused op on the CPU (model/fused_ops.h)
 }
 
 }  // namespace internal

@@ -1,7 +1,8 @@
 // The fused CPU kernels of model/fused_ops.h on both CPU paths: target_logprobs against log_softmax
 // in float64 (values, entropies, gradients; fp32, bf16 and fp64 logits) and rms_norm against the
 // composite HF formula (values and gradients; every storage combination the models use);
-// group_attention against the float64 SDPA path (values and gradients).
+// rope and swiglu against their composite formulas in float64; group_attention against the
+// float64 SDPA path (values and gradients).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -190,6 +191,69 @@ TEST_P(RmsNorm, WeightGradientDoesNotDependOnTheThreadCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, RmsNorm, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable), path_name);
+
+// ---- rope and swiglu ----
+
+class RopeSwiglu : public ::testing::TestWithParam<FusedKernel> {};
+
+// rope against the composite formula in float64 on the same values, for the layers' storage
+// combinations (bf16 activations with fp32 tables under autocast, bf16 engine copies, fp32, fp64);
+// widths 32 (a 16-lane half) and 20 (a masked half).
+TEST_P(RopeSwiglu, RopeMatchesTheCompositeFormula) {
+  struct Case {
+    at::ScalarType x, c;
+    int64_t k;
+    double tol;
+  };
+  const Case cases[] = {{at::kFloat, at::kFloat, 32, 1e-6}, {at::kBFloat16, at::kFloat, 32, 1e-6},
+                        {at::kBFloat16, at::kBFloat16, 20, 1e-2}, {at::kDouble, at::kDouble, 20, 1e-14},
+                        {at::kFloat, at::kFloat, 20, 1e-6}};
+  at::manual_seed(25);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c10::toString(c.x) << " x, " << c10::toString(c.c) << " tables, K " << c.k);
+    const at::Tensor x0 = at::randn({9, 3, c.k}, at::kDouble).to(c.x), angle = at::randn({9, c.k}, at::kDouble);
+    const at::Tensor cos = angle.cos().to(c.c), sin = angle.sin().to(c.c);
+    const at::ScalarType y_type = at::promote_types(c.x, c.c);
+    const at::Tensor upstream = at::randn({9, 3, c.k}, at::kDouble).to(y_type);
+    const at::Tensor x = x0.clone().requires_grad_(true);
+    const at::Tensor y = rope(x, cos, sin, GetParam());
+    (y * upstream).sum().backward();
+    // float64 reference on the same stored values.
+    const at::Tensor xr = x0.to(at::kDouble).requires_grad_(true);
+    const at::Tensor cr = cos.to(at::kDouble).unsqueeze(1), sr = sin.to(at::kDouble).unsqueeze(1);
+    const std::vector<at::Tensor> halves = xr.split(c.k / 2, -1);
+    const at::Tensor yr = xr * cr + at::cat({-halves[1], halves[0]}, -1) * sr;
+    (yr * upstream.to(at::kDouble)).sum().backward();
+    EXPECT_EQ(y.scalar_type(), y_type);
+    EXPECT_EQ(x.grad().scalar_type(), c.x);
+    EXPECT_LT(rel_diff(y, yr), c.tol);
+    EXPECT_LT(rel_diff(x.grad(), xr.grad()), c.x == at::kBFloat16 ? 1e-2 : c.tol);
+  }
+}
+
+// swiglu against silu(gate) * up in float64 on the same values (5000 elements: a chunk of 4096 and
+// a masked tail), values and both gradients.
+TEST_P(RopeSwiglu, SwigluMatchesSiluTimesUp) {
+  at::manual_seed(26);
+  for (const at::ScalarType t : {at::kFloat, at::kBFloat16, at::kDouble}) {
+    SCOPED_TRACE(c10::toString(t));
+    const at::Tensor g0 = (at::randn({5, 1000}, at::kDouble) * 4).to(t), u0 = at::randn({5, 1000}, at::kDouble).to(t);
+    const at::Tensor upstream = at::randn({5, 1000}, at::kDouble).to(t);
+    const at::Tensor g = g0.clone().requires_grad_(true), u = u0.clone().requires_grad_(true);
+    const at::Tensor h = swiglu(g, u, GetParam());
+    (h * upstream).sum().backward();
+    const at::Tensor gr = g0.to(at::kDouble).requires_grad_(true), ur = u0.to(at::kDouble).requires_grad_(true);
+    const at::Tensor hr = at::silu(gr) * ur;
+    (hr * upstream.to(at::kDouble)).sum().backward();
+    const double tol = t == at::kBFloat16 ? 1e-2 : t == at::kFloat ? 1e-6 : 1e-14;
+    EXPECT_EQ(h.scalar_type(), t);
+    EXPECT_LT(rel_diff(h, hr), tol);
+    EXPECT_LT(rel_diff(g.grad(), gr.grad()), tol);
+    EXPECT_LT(rel_diff(u.grad(), ur.grad()), tol);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, RopeSwiglu, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable), path_name);
 
 // ---- group_attention ----
 
