@@ -8,14 +8,17 @@
 //       into the trainer's time/<phase>_s metrics (rollout, reward, logprob recompute, update);
 //   (c) in the same run, trl's GRPOTrainer doing the same step on the same config, G, lengths and
 //       batch (bench/train_reference.py), torch threads = ours.
+// (b) and (c) run in bf16 mixed precision (autocast, fp32 master weights: TRL's default, bf16=True)
+// and in fp32, each pair back to back; --grpo-bf16 0|1 runs one of the two.
 // The floor (bf16 and fp32 at::mm rates, memory read bandwidth) is measured first, in this run.
 // Every model starts from init_weights on a tokenizer trained here on generated text (no download).
 //   usage: bench/train [--sft-steps N] [--grpo-steps N] [--prompts P] [--group G] [--prompt-len LP]
 //                      [--completion-len LC] [--no-reference] [--only sft|grpo]
 //                      [--grpo-bf16 0|1] [--grpo-micro-tokens N]
 // Prints a table, then one JSON line whose grpo_step_speedup_vs_trl is TRL's median step seconds
-// over r1kit's. Never asserts on time; fails when a run does not do the work asked (completion
-// lengths, steps, a loss that is not finite).
+// over r1kit's, both in bf16 mixed precision (grpo_step_speedup_vs_trl_fp32: both in fp32).
+// Never asserts on time; fails when a run does not do the work asked (completion lengths, steps, a
+// loss that is not finite).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -61,9 +64,10 @@ struct Args {
   int64_t completion_len = 160;
   bool reference = true;
   std::string only;  // "", "sft" or "grpo"
-  // The r1kit GRPO trainer's settings (rl::GrpoConfig bf16, micro_batch_tokens); the defaults
-  // are the trainer's.
-  bool grpo_bf16 = rl::GrpoConfig{}.bf16;
+  // The precisions the GRPO pair runs in: bf16 autocast (rl::GrpoConfig::bf16, TRL's bf16=True)
+  // and fp32, in this order; --grpo-bf16 0|1 keeps one.
+  std::vector<bool> grpo_bf16 = {true, false};
+  // The r1kit GRPO trainer's micro-batch (the trainer's default).
   int64_t grpo_micro_tokens = rl::GrpoConfig{}.micro_batch_tokens;
 };
 
@@ -80,7 +84,7 @@ Args parse(int argc, char** argv) {
     else if (s == "--completion-len" && has_value) a.completion_len = std::atoll(argv[++i]);
     else if (s == "--no-reference") a.reference = false;
     else if (s == "--only" && has_value) a.only = argv[++i];
-    else if (s == "--grpo-bf16" && has_value) a.grpo_bf16 = std::string(argv[++i]) == "1";
+    else if (s == "--grpo-bf16" && has_value) a.grpo_bf16 = {std::string(argv[++i]) == "1"};
     else if (s == "--grpo-micro-tokens" && has_value) a.grpo_micro_tokens = std::atoll(argv[++i]);
     else throw Error(str_cat("bench/train: unknown argument ", s, " (see the usage in bench/train.cpp)"));
   }
@@ -296,7 +300,7 @@ const char* kPhases[][2] = {{"rollout", "time/rollout_s"},
 
 // The timed steps' figures from the trainer's step rows (the first row is the warm-up step). Throws
 // when the steps did other work than asked: a completion of another length, a skipped update.
-json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& args) {
+json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& args, bool bf16) {
   if (static_cast<int64_t>(rows.size()) != num_steps)
     throw Error(str_cat("bench/train: grpo: expected ", num_steps, " step rows, found ", rows.size()));
   std::vector<double> step_s, wall_s;
@@ -328,9 +332,10 @@ json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& 
   r["median_wall_step_s"] = median(wall_s);
   r["tokens_per_step"] = args.prompts * args.group * (args.prompt_len + args.completion_len);
   r["new_tokens_per_step"] = args.prompts * args.group * args.completion_len;
-  r["bf16"] = args.grpo_bf16;
+  r["bf16"] = bf16;
   r["micro_batch_tokens"] = args.grpo_micro_tokens;
-  std::printf("  grpo tiny-qwen2 r1kit    %.3f s/step (median of %d):", median(step_s), args.grpo_steps);
+  std::printf("  grpo tiny-qwen2 %s r1kit %.3f s/step (median of %d):", bf16 ? "bf16" : "fp32", median(step_s),
+              args.grpo_steps);
   for (const auto& [name, key] : kPhases) {
     if (phases.contains(key)) std::printf(" %s %.3f", name, phases[key].get<double>());
   }
@@ -339,8 +344,8 @@ json grpo_figures(const std::vector<json>& rows, int64_t num_steps, const Args& 
 }
 
 json bench_grpo(const stdfs::path& config_path, const tokenizer::Tokenizer& tok, const stdfs::path& work,
-                const Args& args) {
-  const stdfs::path dir = work / "grpo_qwen2";
+                const Args& args, bool bf16) {
+  const stdfs::path dir = work / (bf16 ? "grpo_qwen2_bf16" : "grpo_qwen2_fp32");
   const stdfs::path model_dir = make_model_dir(config_path, tok, dir / "init", /*drop_eos=*/true);
   std::mt19937_64 rng(5);
   const int64_t num_steps = 1 + args.grpo_steps;
@@ -356,21 +361,21 @@ json bench_grpo(const stdfs::path& config_path, const tokenizer::Tokenizer& tok,
   cfg.max_completion_tokens = args.completion_len;
   cfg.pass_k = 0;
   cfg.save_every = num_steps;
-  cfg.bf16 = args.grpo_bf16;
+  cfg.bf16 = bf16;
   cfg.micro_batch_tokens = args.grpo_micro_tokens;
   obs::MetricsSink sink(dir / "metrics.jsonl");
   rl::GrpoRun run{.out_dir = dir / "out", .init_model = model_dir, .metrics = &sink, .stage = "grpo"};
   rl::run_grpo(cfg, run);
 
-  return grpo_figures(rows_with(dir / "metrics.jsonl", "time/rollout_s"), num_steps, args);
+  return grpo_figures(rows_with(dir / "metrics.jsonl", "time/rollout_s"), num_steps, args, bf16);
 }
 
-json run_reference(const std::string& source_dir, const Args& args) {
+json run_reference(const std::string& source_dir, const Args& args, bool bf16) {
   return run_json_command(str_cat(venv_python(), " ", source_dir, "/bench/train_reference.py --config ", source_dir,
                                   "/recipes/models/tiny_qwen2.json --prompts ", args.prompts, " --group ", args.group,
                                   " --prompt-len ", args.prompt_len, " --completion-len ", args.completion_len,
                                   " --steps ", args.grpo_steps, " --warmup 1 --threads ", at::get_num_threads(),
-                                  args.grpo_bf16 ? " --bf16" : "", " 2>/dev/null"));
+                                  bf16 ? " --bf16" : "", " 2>/dev/null"));
 }
 
 int run(int argc, char** argv) {
@@ -401,18 +406,30 @@ int run(int argc, char** argv) {
     out["sft"]["tiny-qwen2"] = bench_sft("tiny-qwen2", models + "tiny_qwen2.json", tok, work, args, floor);
   }
   if (args.only != "sft") {
-    const json grpo = bench_grpo(models + "tiny_qwen2.json", tok, work, args);
-    out["grpo"] = grpo;
-    const json ref = args.reference ? run_reference(source_dir, args) : json(nullptr);
-    out["trl"] = ref;
-    if (ref.is_object()) {
-      const double speedup = ref["median_step_s"].get<double>() / grpo["median_step_s"].get<double>();
-      std::printf("  grpo tiny-qwen2 trl      %.3f s/step (median of %d): rollout %.3f  -> r1kit %.2fx faster\n",
-                  ref["median_step_s"].get<double>(), args.grpo_steps, ref["median_rollout_s"].get<double>(), speedup);
-      out["grpo_step_speedup_vs_trl"] = speedup;
-    } else {
-      std::printf("  grpo trl: not run%s\n", args.reference ? " (bench/train_reference.py failed)" : "");
-      out["grpo_step_speedup_vs_trl"] = nullptr;
+    // Keys: grpo / trl / grpo_step_speedup_vs_trl in bf16 mixed precision, the same with _fp32 in
+    // fp32; a precision not run leaves its keys null.
+    for (bool bf16 : {true, false}) {
+      const std::string suffix = bf16 ? "" : "_fp32";
+      out["grpo" + suffix] = nullptr;
+      out["trl" + suffix] = nullptr;
+      out["grpo_step_speedup_vs_trl" + suffix] = nullptr;
+    }
+    for (bool bf16 : args.grpo_bf16) {
+      const std::string suffix = bf16 ? "" : "_fp32", precision = bf16 ? "bf16" : "fp32";
+      const json grpo = bench_grpo(models + "tiny_qwen2.json", tok, work, args, bf16);
+      out["grpo" + suffix] = grpo;
+      const json ref = args.reference ? run_reference(source_dir, args, bf16) : json(nullptr);
+      out["trl" + suffix] = ref;
+      if (ref.is_object()) {
+        const double speedup = ref["median_step_s"].get<double>() / grpo["median_step_s"].get<double>();
+        std::printf("  grpo tiny-qwen2 %s trl   %.3f s/step (median of %d): rollout %.3f  -> r1kit %.2fx faster\n",
+                    precision.c_str(), ref["median_step_s"].get<double>(), args.grpo_steps,
+                    ref["median_rollout_s"].get<double>(), speedup);
+        out["grpo_step_speedup_vs_trl" + suffix] = speedup;
+      } else {
+        std::printf("  grpo %s trl: not run%s\n", precision.c_str(),
+                    args.reference ? " (bench/train_reference.py failed)" : "");
+      }
     }
   }
   std::printf("%s\n", out.dump().c_str());
