@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/util/BFloat16.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -675,6 +677,82 @@ at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, FusedKernel kern
                      (t == at::kFloat || t == at::kBFloat16 || t == at::kDouble);
   if (!fused) return at::silu(gate) * up;
   return SwigluFn::apply(gate, up, kernel == FusedKernel::kBest && avx512::supported());
+}
+
+namespace {
+
+// oneDNN's fp32 GEMM through LibTorch's own op (the one its compiled CPU graphs call): y [M, N] =
+// x [M, K] w [N, K]^T, dense row-major in and out. Null when this LibTorch has no such op.
+using GemmOp = c10::TypedOperatorHandle<at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
+                                                   c10::string_view, c10::List<std::optional<at::Scalar>>,
+                                                   std::optional<c10::string_view>)>;
+const std::optional<GemmOp>& onednn_gemm_op() {
+  static const std::optional<GemmOp> op = []() -> std::optional<GemmOp> {
+    const auto handle = c10::Dispatcher::singleton().findSchema({"mkldnn::_linear_pointwise", ""});
+    if (!handle || !at::hasMKLDNN()) return std::nullopt;
+    return handle->typed<at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
+                                    c10::string_view, c10::List<std::optional<at::Scalar>>,
+                                    std::optional<c10::string_view>)>();
+  }();
+  return op;
+}
+
+at::Tensor gemm_nt(const at::Tensor& x, const at::Tensor& w) {
+  return onednn_gemm_op()->call(x.contiguous(), w.contiguous(), std::nullopt, "none",
+                                c10::List<std::optional<at::Scalar>>(), std::nullopt);
+}
+
+std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
+  std::vector<int64_t> shape(sizes.begin(), sizes.end());
+  shape.back() = last;
+  return shape;
+}
+
+struct LinearFn : torch::autograd::Function<LinearFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
+                            const at::Tensor& b) {
+    const at::Tensor x2 = x.reshape({-1, x.size(-1)}).contiguous(), wc = w.contiguous();
+    at::Tensor y = gemm_nt(x2, wc);
+    const bool has_bias = b.numel() > 0;
+    if (has_bias) y.add_(b);
+    ctx->save_for_backward({x2, wc});
+    ctx->saved_data["bias"] = has_bias;
+    ctx->saved_data["shape"] = x.sizes().vec();
+    return y.view(with_last(x.sizes(), w.size(0)));
+  }
+
+  // dx = dy w (a GEMM against w^T), dw = dy^T x (against x^T), db = the rows' sum of dy.
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& x2 = saved[0];
+    const at::Tensor& w = saved[1];
+    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor()};
+    const at::Tensor g2 = grads[0].reshape({-1, w.size(0)}).to(at::kFloat).contiguous();
+    at::Tensor dx, dw, db;
+    if (ctx->needs_input_grad(0)) dx = gemm_nt(g2, w.t()).view(ctx->saved_data["shape"].toIntVector());
+    if (ctx->needs_input_grad(1)) dw = gemm_nt(g2.t(), x2.t());
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = g2.sum(0);
+    return {dx, dw, db};
+  }
+};
+
+}  // namespace
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  const bool fp32 = x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+                    (!bias.defined() || bias.scalar_type() == at::kFloat);
+  const bool onednn = fp32 && x.device().is_cpu() && weight.device().is_cpu() && x.dim() >= 1 && weight.dim() == 2 &&
+                      x.numel() > 0 && weight.numel() > 0 && x.size(-1) == weight.size(1) &&
+                      !at::autocast::is_autocast_enabled(at::kCPU) && onednn_gemm_op().has_value();
+  if (!onednn) return at::linear(x, weight, bias);
+  const bool grad = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
+                                                   (bias.defined() && bias.requires_grad()));
+  // Autograd's function inputs must be defined: no bias travels as an empty tensor.
+  if (grad) return LinearFn::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
+  at::Tensor y = gemm_nt(x.reshape({-1, x.size(-1)}), weight);
+  if (bias.defined()) y.add_(bias);
+  return y.view(with_last(x.sizes(), weight.size(0)));
 }
 
 }  // namespace r1::model

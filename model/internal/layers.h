@@ -15,6 +15,7 @@
 
 #include "core/hf/config.h"
 #include "model/forward_batch.h"
+#include "model/fused_ops.h"
 
 namespace r1::model::internal {
 
@@ -31,7 +32,8 @@ class LinearImpl : public torch::nn::Module {
  public:
   LinearImpl(int64_t in_features, int64_t out_features, bool bias, const at::TensorOptions& options,
              bool fp8 = false);
-  at::Tensor forward(const at::Tensor& x) { return is_fp8() ? fp8_forward(x) : at::linear(x, weight, bias); }
+  // fp32 on the CPU through oneDNN (model::linear, fused_ops.h), else at::linear.
+  at::Tensor forward(const at::Tensor& x) { return is_fp8() ? fp8_forward(x) : linear(x, weight, bias); }
   bool is_fp8() const { return weight_scale_inv.defined(); }
   // The weight's values in `dtype`: the weight itself, or its codes times their block scales.
   at::Tensor dense_weight(at::ScalarType dtype) const;
@@ -131,7 +133,7 @@ at::Tensor decoder_forward(Model& model, const Rope& rope, const at::Tensor& inp
 
 // The LM head, or the embedding matrix when the head is tied (lm_head is then empty).
 inline at::Tensor lm_head_logits(Linear& lm_head, const Embedding& embed_tokens, const at::Tensor& hidden) {
-  return lm_head ? lm_head(hidden) : at::linear(hidden, embed_tokens->weight);
+  return lm_head ? lm_head(hidden) : linear(hidden, embed_tokens->weight, at::Tensor());
 }
 
 }  // namespace r1::model::internal

@@ -4,6 +4,7 @@
 // rope and swiglu against their composite formulas in float64; group_attention against the
 // float64 SDPA path (values and gradients).
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -316,6 +317,52 @@ TEST_P(GroupAttention, MaskedKeysDoNotMatter) {
 
 INSTANTIATE_TEST_SUITE_P(Paths, GroupAttention, ::testing::Values(FusedKernel::kBest, FusedKernel::kPortable),
                          path_name);
+
+// model::linear (oneDNN's fp32 GEMM on the CPU) against float64: output and the three gradients,
+// for a 3-D input with a bias and a 2-D one without, relative to sum |x||w| per element.
+TEST(Linear, Fp32AgainstFloat64WithGradients) {
+  at::manual_seed(31);
+  for (const bool with_bias : {true, false}) {
+    const std::vector<int64_t> x_shape = with_bias ? std::vector<int64_t>{3, 37, 96} : std::vector<int64_t>{53, 96};
+    const at::Tensor x = at::randn(x_shape).requires_grad_(true), w = (at::randn({70, 96}) * 0.1).requires_grad_(true);
+    const at::Tensor b = with_bias ? at::randn({70}).requires_grad_(true) : at::Tensor();
+    std::vector<int64_t> y_shape = x_shape;
+    y_shape.back() = 70;
+    const at::Tensor upstream = at::randn(y_shape);
+    const at::Tensor y = linear(x, w, b);
+    ASSERT_EQ(y.sizes(), at::IntArrayRef(y_shape));
+    (y * upstream).sum().backward();
+
+    const at::Tensor xd = x.detach().to(at::kDouble).requires_grad_(true);
+    const at::Tensor wd = w.detach().to(at::kDouble).requires_grad_(true);
+    const at::Tensor bd = with_bias ? b.detach().to(at::kDouble).requires_grad_(true) : at::Tensor();
+    const at::Tensor yd = at::linear(xd, wd, bd);
+    (yd * upstream.to(at::kDouble)).sum().backward();
+    // Error scales: |x| |w|^T per output, |g| |w| per input, |g|^T |x| per weight.
+    const at::Tensor gd = upstream.to(at::kDouble).reshape({-1, 70}), x2 = xd.detach().reshape({-1, 96});
+    const at::Tensor y_scale = at::linear(xd.detach().abs(), wd.detach().abs()) + 1.0;
+    const at::Tensor dx_scale = at::mm(gd.abs(), wd.detach().abs()).reshape(x_shape);
+    const at::Tensor dw_scale = at::mm(gd.abs().t(), x2.abs());
+    EXPECT_LT(((y.detach().to(at::kDouble) - yd.detach()).abs() / y_scale).max().item<double>(), 1e-6);
+    EXPECT_LT(((x.grad().to(at::kDouble) - xd.grad()).abs() / dx_scale).max().item<double>(), 1e-6);
+    EXPECT_LT(((w.grad().to(at::kDouble) - wd.grad()).abs() / dw_scale).max().item<double>(), 1e-6);
+    if (with_bias) EXPECT_LT(max_diff(b.grad(), bd.grad()), 1e-4);
+  }
+}
+
+// Without a gradient to record the result is the same; under CPU autocast it is at::linear's (bf16).
+TEST(Linear, NoGradEqualsGradPathAndAutocastFallsBack) {
+  at::manual_seed(32);
+  const at::Tensor x = at::randn({40, 64}), w = at::randn({48, 64}), b = at::randn({48});
+  const at::Tensor with_grad = linear(x, w.clone().requires_grad_(true), b).detach();
+  EXPECT_TRUE(at::equal(linear(x, w, b), with_grad));
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  const at::Tensor under = linear(x, w, b);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
+  at::autocast::clear_cache();
+  EXPECT_EQ(under.scalar_type(), at::kBFloat16);
+}
 
 TEST(TargetLogprobsInput, RejectsTargetsOutsideTheVocabulary) {
   const at::Tensor logits = at::zeros({2, 8});
