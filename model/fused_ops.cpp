@@ -5,7 +5,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/util/BFloat16.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -15,6 +14,13 @@
 
 #include "core/error.h"
 #include "rollout/kernels/avx512.h"
+
+// LibTorch's oneDNN matmul (aten/src/ATen/native/mkldnn/Matmul.h, not in the wheel's headers):
+// result = beta * result + alpha * mat1 mat2.
+namespace at::native {
+TORCH_API void mkldnn_matmul(const at::Tensor& mat1, const at::Tensor& mat2, const at::Tensor& result, float beta,
+                             float alpha);
+}  // namespace at::native
 
 namespace r1::model {
 
@@ -681,25 +687,28 @@ at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, FusedKernel kern
 
 namespace {
 
-// oneDNN's fp32 GEMM through LibTorch's own op (the one its compiled CPU graphs call): y [M, N] =
-// x [M, K] w [N, K]^T, dense row-major in and out. Null when this LibTorch has no such op.
-using GemmOp = c10::TypedOperatorHandle<at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
-                                                   c10::string_view, c10::List<std::optional<at::Scalar>>,
-                                                   std::optional<c10::string_view>)>;
-const std::optional<GemmOp>& onednn_gemm_op() {
-  static const std::optional<GemmOp> op = []() -> std::optional<GemmOp> {
-    const auto handle = c10::Dispatcher::singleton().findSchema({"mkldnn::_linear_pointwise", ""});
-    if (!handle || !at::hasMKLDNN()) return std::nullopt;
-    return handle->typed<at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
-                                    c10::string_view, c10::List<std::optional<at::Scalar>>,
-                                    std::optional<c10::string_view>)>();
-  }();
-  return op;
+// oneDNN's fp32 matmul primitive, as LibTorch's addmm calls it for bf16 (at::native::mkldnn_matmul,
+// exported by libtorch_cpu but declared in a header the wheel does not ship: the declaration below
+// is that header's). out [M, N] = a [M, K] b [K, N], where a and b may each be row-major or the
+// transpose of a row-major tensor: oneDNN reads either layout in place, so the backward's dy^T and
+// x^T and the forward's W^T cost no copy (the transposing copies took ~5% of a GRPO step, and
+// oneDNN's inner-product op, which wants both operands row-major, runs the tied LM head's
+// [T, 2048] output at half the rate: 217 against 485 GFLOP/s at T = 4096). Strict fp32 arithmetic
+// unless the process asked for lower matmul precision (at::globalContext's float32 precision).
+void gemm(const at::Tensor& a, const at::Tensor& b, const at::Tensor& out) {
+  at::native::mkldnn_matmul(a, b, out, /*beta=*/0.0f, /*alpha=*/1.0f);
 }
 
-at::Tensor gemm_nt(const at::Tensor& x, const at::Tensor& w) {
-  return onednn_gemm_op()->call(x.contiguous(), w.contiguous(), std::nullopt, "none",
-                                c10::List<std::optional<at::Scalar>>(), std::nullopt);
+at::Tensor gemm(const at::Tensor& a, const at::Tensor& b) {
+  at::Tensor out = at::empty({a.size(0), b.size(1)}, a.options());
+  gemm(a, b, out);
+  return out;
+}
+
+// Row-major, or the transpose of a row-major matrix: the two layouts oneDNN reads in place.
+at::Tensor gemm_operand(const at::Tensor& t) {
+  const bool transposed = t.stride(0) == 1 && t.stride(1) == t.size(0);
+  return t.is_contiguous() || transposed ? t : t.contiguous();
 }
 
 std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
@@ -708,20 +717,24 @@ std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
   return shape;
 }
 
+// y = x W^T (+ b), x flattened to [M, K].
+at::Tensor linear_forward(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& b) {
+  at::Tensor y = gemm(x2, w.t());
+  if (b.defined() && b.numel() > 0) y.add_(b);
+  return y;
+}
+
 struct LinearFn : torch::autograd::Function<LinearFn> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
                             const at::Tensor& b) {
-    const at::Tensor x2 = x.reshape({-1, x.size(-1)}).contiguous(), wc = w.contiguous();
-    at::Tensor y = gemm_nt(x2, wc);
-    const bool has_bias = b.numel() > 0;
-    if (has_bias) y.add_(b);
+    const at::Tensor x2 = gemm_operand(x.reshape({-1, x.size(-1)})), wc = w.contiguous();
     ctx->save_for_backward({x2, wc});
-    ctx->saved_data["bias"] = has_bias;
+    ctx->saved_data["bias"] = b.numel() > 0;
     ctx->saved_data["shape"] = x.sizes().vec();
-    return y.view(with_last(x.sizes(), w.size(0)));
+    return linear_forward(x2, wc, b).view(with_last(x.sizes(), w.size(0)));
   }
 
-  // dx = dy w (a GEMM against w^T), dw = dy^T x (against x^T), db = the rows' sum of dy.
+  // dx = dy W, dw = dy^T x (dy^T read in place), db = the rows' sum of dy.
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const torch::autograd::variable_list saved = ctx->get_saved_variables();
@@ -730,8 +743,8 @@ struct LinearFn : torch::autograd::Function<LinearFn> {
     if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor()};
     const at::Tensor g2 = grads[0].reshape({-1, w.size(0)}).to(at::kFloat).contiguous();
     at::Tensor dx, dw, db;
-    if (ctx->needs_input_grad(0)) dx = gemm_nt(g2, w.t()).view(ctx->saved_data["shape"].toIntVector());
-    if (ctx->needs_input_grad(1)) dw = gemm_nt(g2.t(), x2.t());
+    if (ctx->needs_input_grad(0)) dx = gemm(g2, w).view(ctx->saved_data["shape"].toIntVector());
+    if (ctx->needs_input_grad(1)) dw = gemm(g2.t(), x2);
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) db = g2.sum(0);
     return {dx, dw, db};
   }
@@ -744,15 +757,14 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
                     (!bias.defined() || bias.scalar_type() == at::kFloat);
   const bool onednn = fp32 && x.device().is_cpu() && weight.device().is_cpu() && x.dim() >= 1 && weight.dim() == 2 &&
                       x.numel() > 0 && weight.numel() > 0 && x.size(-1) == weight.size(1) &&
-                      !at::autocast::is_autocast_enabled(at::kCPU) && onednn_gemm_op().has_value();
+                      !at::autocast::is_autocast_enabled(at::kCPU) && at::hasMKLDNN();
   if (!onednn) return at::linear(x, weight, bias);
   const bool grad = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
                                                    (bias.defined() && bias.requires_grad()));
   // Autograd's function inputs must be defined: no bias travels as an empty tensor.
   if (grad) return LinearFn::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
-  at::Tensor y = gemm_nt(x.reshape({-1, x.size(-1)}), weight);
-  if (bias.defined()) y.add_(bias);
-  return y.view(with_last(x.sizes(), weight.size(0)));
+  return linear_forward(gemm_operand(x.reshape({-1, x.size(-1)})), weight.contiguous(), bias)
+      .view(with_last(x.sizes(), weight.size(0)));
 }
 
 }  // namespace r1::model

@@ -26,10 +26,11 @@
 //   with the causal triangle's blocks skipped; other dtypes and devices, and CPUs without AVX-512,
 //   take scaled_dot_product_attention with an explicit mask.
 //
-// linear: x W^T + b in fp32 on the CPU through oneDNN's fp32 GEMM (LibTorch's own
-//   mkldnn::_linear_pointwise op), forward and backward: at the models' shapes it runs at ~2.2x
-//   the rate of the MKL sgemm that at::linear calls for fp32 on this CPU (515-521 against 226-237
-//   GFLOP/s, Zen 5). Other dtypes, devices, and CPU autocast take at::linear.
+// linear: x W^T + b in fp32 on the CPU through oneDNN's fp32 matmul (the primitive LibTorch's
+//   addmm uses for bf16, at::native::mkldnn_matmul), forward and backward, with W^T and dY^T read in
+//   place (no transposing copies): at the models' shapes 417-513 GFLOP/s against the 194-212 of the
+//   MKL sgemm that at::linear calls for fp32 on this CPU (Zen 5, 2 threads; the weight gradient
+//   through transposed copies ran at 121-253). Other dtypes, devices, and CPU autocast take at::linear.
 //
 // Each takes `kernel`: the best code this CPU has, or the portable path (the tests compare both with
 // a float64 reference).

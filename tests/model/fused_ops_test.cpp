@@ -319,12 +319,16 @@ INSTANTIATE_TEST_SUITE_P(Paths, GroupAttention, ::testing::Values(FusedKernel::k
                          path_name);
 
 // model::linear (oneDNN's fp32 GEMM on the CPU) against float64: output and the three gradients,
-// for a 3-D input with a bias and a 2-D one without, relative to sum |x||w| per element.
+// for a 3-D input with a bias and a 2-D one without, relative to sum |x||w| per element. The 2-D
+// input is a transposed view, which oneDNN reads in place (saved for the weight's gradient as is).
 TEST(Linear, Fp32AgainstFloat64WithGradients) {
   at::manual_seed(31);
   for (const bool with_bias : {true, false}) {
     const std::vector<int64_t> x_shape = with_bias ? std::vector<int64_t>{3, 37, 96} : std::vector<int64_t>{53, 96};
-    const at::Tensor x = at::randn(x_shape).requires_grad_(true), w = (at::randn({70, 96}) * 0.1).requires_grad_(true);
+    // The leaf; the 2-D case feeds linear its transpose.
+    const at::Tensor x_leaf = (with_bias ? at::randn(x_shape) : at::randn({96, 53})).requires_grad_(true);
+    const at::Tensor x = with_bias ? x_leaf : x_leaf.t();
+    const at::Tensor w = (at::randn({70, 96}) * 0.1).requires_grad_(true);
     const at::Tensor b = with_bias ? at::randn({70}).requires_grad_(true) : at::Tensor();
     std::vector<int64_t> y_shape = x_shape;
     y_shape.back() = 70;
@@ -344,9 +348,12 @@ TEST(Linear, Fp32AgainstFloat64WithGradients) {
     const at::Tensor dx_scale = at::mm(gd.abs(), wd.detach().abs()).reshape(x_shape);
     const at::Tensor dw_scale = at::mm(gd.abs().t(), x2.abs());
     EXPECT_LT(((y.detach().to(at::kDouble) - yd.detach()).abs() / y_scale).max().item<double>(), 1e-6);
-    EXPECT_LT(((x.grad().to(at::kDouble) - xd.grad()).abs() / dx_scale).max().item<double>(), 1e-6);
+    const at::Tensor x_grad = with_bias ? x_leaf.grad() : x_leaf.grad().t();
+    EXPECT_LT(((x_grad.to(at::kDouble) - xd.grad()).abs() / dx_scale).max().item<double>(), 1e-6);
     EXPECT_LT(((w.grad().to(at::kDouble) - wd.grad()).abs() / dw_scale).max().item<double>(), 1e-6);
-    if (with_bias) EXPECT_LT(max_diff(b.grad(), bd.grad()), 1e-4);
+    if (with_bias) {
+      EXPECT_LT(max_diff(b.grad(), bd.grad()), 1e-4);
+    }
   }
 }
 
