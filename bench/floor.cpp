@@ -3,7 +3,9 @@
 //     with all threads and with one thread; warm-up, then the median of 3..10 runs;
 //   - memory read bandwidth (GB/s) streaming a 1 GiB buffer (far larger than any cache), by a
 //     hand-written loop and by at::sum, with one thread and with all;
-//   - the theoretical FMA peak derived from /proc/cpuinfo, and measured/peak.
+//   - the theoretical FMA peak from /proc/cpuinfo's ISA flags and the core clock measured here
+//     (/proc/cpuinfo's MHz is the nominal clock, far below the boost clock a matmul runs at on
+//     e.g. a Zen 5 EPYC: 2596 MHz listed, bf16 at 135% of the peak that gave), and measured/peak.
 // Prints a table, then one JSON line (bench/README.md). Never asserts on time. A case whose
 // estimated cost (from the previous shape's rate) exceeds kCaseCapSeconds is skipped and says so,
 // which keeps the whole run near a minute even where bf16 has no native kernels.
@@ -54,7 +56,41 @@ struct CpuInfo {
   int fp32_lanes = 1;
   bool avx512_bf16 = false;
   bool amx = false;
+  double measured_mhz = 0.0;  // 0 where not measured (not x86-64)
+  // The clock the peak is computed with: the measured one where there is one.
+  double peak_mhz() const { return measured_mhz > 0.0 ? measured_mhz : mhz; }
 };
+
+// The core clock in MHz while busy (boost included), from a chain of dependent register-register
+// 64-bit adds: one cycle of latency each on every x86-64 core, and no core runs a true dependency
+// chain faster (renamers fold adds of immediates on some cores, hence registers). 8 adds per loop
+// iteration; the counter, compare and branch run beside the chain on other ports. The best of 5
+// runs of ~0.1 s each, on the calling thread. 0 on other architectures.
+double measure_clock_mhz() {
+#if defined(__x86_64__)
+  constexpr int64_t kIterations = 20'000'000;
+  constexpr double kAddsPerIteration = 8.0;
+  double best_s = 0.0;
+  for (int run = 0; run < 5; ++run) {
+    uint64_t x = 0;
+    const uint64_t one = 1;
+    const Clock::time_point start = Clock::now();
+    for (int64_t i = 0; i < kIterations; ++i) {
+      asm volatile(
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+          "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0"
+          : "+r"(x)
+          : "r"(one));
+    }
+    const double s = seconds_since(start);
+    R1_CHECK(x == uint64_t(kAddsPerIteration) * uint64_t(kIterations), "clock chain sum ", x);
+    if (run == 0 || s < best_s) best_s = s;
+  }
+  return kAddsPerIteration * double(kIterations) / best_s / 1e6;
+#else
+  return 0.0;
+#endif
+}
 
 CpuInfo read_cpu_info() {
   CpuInfo info;
@@ -98,8 +134,8 @@ struct Peak {
 
 Peak peak_gflops(const CpuInfo& cpu, int threads) {
   Peak peak;
-  if (cpu.isa == "none" || cpu.mhz <= 0.0) return peak;
-  const double fp32 = threads * kFmaUnitsAssumed * cpu.fp32_lanes * 2.0 * cpu.mhz / 1000.0;
+  if (cpu.isa == "none" || cpu.peak_mhz() <= 0.0) return peak;
+  const double fp32 = threads * kFmaUnitsAssumed * cpu.fp32_lanes * 2.0 * cpu.peak_mhz() / 1000.0;
   peak.fp32 = fp32;
   if (!cpu.amx) peak.bf16 = cpu.avx512_bf16 ? 2.0 * fp32 : fp32;
   return peak;
@@ -260,23 +296,28 @@ void run_memory(int all_threads, Report& report) {
 
 int run() {
   const Clock::time_point start = Clock::now();
-  const CpuInfo cpu = read_cpu_info();
+  CpuInfo cpu = read_cpu_info();
+  cpu.measured_mhz = measure_clock_mhz();
   const int all_threads = at::get_num_threads();
   std::printf(
-      "floor: %s, %d CPUs, %s (%d fp32 lanes), %.0f MHz, avx512_bf16 %s, AMX %s, "
-      "LibTorch %s, %d threads\n\n",
-      cpu.model.c_str(), cpu.num_cpus, cpu.isa.c_str(), cpu.fp32_lanes, cpu.mhz,
+      "floor: %s, %d CPUs, %s (%d fp32 lanes), %.0f MHz measured (%.0f listed), avx512_bf16 %s, "
+      "AMX %s, LibTorch %s, %d threads\n\n",
+      cpu.model.c_str(), cpu.num_cpus, cpu.isa.c_str(), cpu.fp32_lanes, cpu.measured_mhz, cpu.mhz,
       cpu.avx512_bf16 ? "yes" : "no", cpu.amx ? "yes" : "no", TORCH_VERSION, all_threads);
   Report report;
   run_matmuls(cpu, all_threads, start, report);
   run_memory(all_threads, report);
   const double total_s = seconds_since(start);
   std::printf(
-      "\npeak fp32 %.1f GFLOP/s with %d threads (assumes %d FMA units/core); %.1f s total\n",
-      peak_gflops(cpu, all_threads).fp32.value_or(0.0), all_threads, kFmaUnitsAssumed, total_s);
+      "\npeak fp32 %.1f GFLOP/s with %d threads at %.0f MHz (assumes %d FMA units/core); %.1f s "
+      "total\n",
+      peak_gflops(cpu, all_threads).fp32.value_or(0.0), all_threads, cpu.peak_mhz(),
+      kFmaUnitsAssumed, total_s);
   const json machine = {{"cpu", cpu.model},
                         {"num_cpus", cpu.num_cpus},
                         {"mhz", cpu.mhz},
+                        {"mhz_measured", cpu.measured_mhz},
+                        {"peak_mhz", cpu.peak_mhz()},
                         {"isa", cpu.isa},
                         {"fp32_lanes", cpu.fp32_lanes},
                         {"avx512_bf16", cpu.avx512_bf16},
