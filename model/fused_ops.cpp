@@ -691,10 +691,11 @@ namespace {
 // exported by libtorch_cpu but declared in a header the wheel does not ship: the declaration at the
 // top of this file is that header's). out [M, N] = a [M, K] b [K, N], where a and b may each be
 // row-major or the transpose of a row-major tensor: oneDNN reads either layout in place, so the
-// backward's dy^T and x^T and the forward's W^T cost no copy (the transposing copies took ~5% of a GRPO step, and
-// oneDNN's inner-product op, which wants both operands row-major, runs the tied LM head's
-// [T, 2048] output at half the rate: 217 against 485 GFLOP/s at T = 4096). Strict fp32 arithmetic
-// unless the process asked for lower matmul precision (at::globalContext's float32 precision).
+// backward's dy^T and x^T and the forward's W^T cost no copy (the transposing copies took ~5% of a
+// GRPO step, and oneDNN's inner-product op, which wants both operands row-major, runs the tied LM
+// head's [T, 2048] output at half the rate: 217 against 485 GFLOP/s at T = 4096). Strict fp32
+// arithmetic unless the process asked for lower matmul precision (at::globalContext's float32
+// precision).
 at::Tensor gemm(const at::Tensor& a, const at::Tensor& b) {
   at::Tensor out = at::empty({a.size(0), b.size(1)}, a.options());
   at::native::mkldnn_matmul(a, b, out, /*beta=*/0.0f, /*alpha=*/1.0f);
